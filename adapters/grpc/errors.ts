@@ -1,0 +1,26 @@
+import type { ServiceError } from '@grpc/grpc-js';
+import { Metadata, status as grpcStatus } from '@grpc/grpc-js';
+import { errorTable } from '../../core/error-table.ts';
+import { PluginError, isPluginError } from '../../core/errors.ts';
+
+/** Any thrown value → a PluginError (unknown errors become INTERNAL, keeping the original as cause). */
+export function toPluginError(error: unknown): PluginError {
+  if (isPluginError(error)) return error;
+  return new PluginError('INTERNAL', error instanceof Error ? error.message : String(error), { cause: error });
+}
+
+/** A PluginError → the gRPC error sent to the caller, through the one error table. */
+export function toServiceError(error: PluginError, requestId: string): Partial<ServiceError> {
+  const metadata = new Metadata();
+  metadata.set('x-request-id', requestId);
+  metadata.set('x-prism-error-code', error.code);
+  if (error.retryable) metadata.set('x-prism-retryable', 'true');
+  return {
+    code: errorTable[error.code].grpc,
+    // Internal details stay in our log; the caller gets the request id to find them.
+    details: error.expose ? error.message : `internal error (request ${requestId})`,
+    metadata,
+  };
+}
+
+export const statusName = (code: number): string => grpcStatus[code] ?? String(code);

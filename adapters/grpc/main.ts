@@ -1,0 +1,107 @@
+import { ConfigError, loadConfig, type ConfigSources } from '../../core/config/load.ts';
+import type { Config } from '../../core/config/schema.ts';
+import { saslEnabled } from '../../core/kafka/client-options.ts';
+import { createLogger } from '../../core/logger.ts';
+import { createMetrics } from '../../core/metrics.ts';
+import { SecretScrubber } from '../../core/secrets-scrubber.ts';
+import { parseFlags, usage } from './flags.ts';
+import { Runtime } from './runtime.ts';
+import { startServer } from './server.ts';
+
+/** How long SIGTERM, Drain and Stop wait for in-flight calls by default (Kubernetes grants 30 s before SIGKILL). */
+const graceMs = 25_000;
+/** Room for the request envelope around the largest record payload. */
+const envelopeBytes = 64 * 1024;
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`prism-kafka-plugin: ${message}\n`);
+  process.exit(code);
+}
+
+function readConfig(argv: string[], env: NodeJS.ProcessEnv): { config: Config; sources: ConfigSources } {
+  const flags = parseFlags(argv);
+  if (flags.help) {
+    process.stdout.write(`${usage()}\n`);
+    process.exit(0);
+  }
+  if (flags.version) {
+    process.stdout.write('prism-kafka-plugin 0.1.0\n');
+    process.exit(0);
+  }
+  const sources: ConfigSources = {
+    env,
+    overrides: [flags.layer],
+    ...(flags.configFile === undefined ? {} : { file: { path: flags.configFile, named: 'flag --config' } }),
+  };
+  try {
+    const config = loadConfig(sources);
+    if (config.vault.enabled) throw new ConfigError(['vault_enabled: Vault-managed credentials are not available in this version yet; use KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD']);
+    return { config, sources };
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message, 2);
+    throw err;
+  }
+}
+
+/** The container / launcher entry: configuration, one server on one port, ordered shutdown on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const { config, sources } = readConfig(process.argv.slice(2), process.env);
+  const scrubber = new SecretScrubber();
+  const log = createLogger({ level: config.log.level, service: 'prism-kafka-plugin', version: config.plugin.version, scrubber });
+  const metrics = createMetrics({ namespace: config.namespace });
+  const runtime = new Runtime(config, { log, metrics, scrubber });
+
+  let exiting = false;
+  const exit = (code: number) => {
+    if (exiting) return;
+    exiting = true;
+    // stdout is synchronous for files and pipes on Linux, so every log line is out before exit.
+    process.exit(code);
+  };
+
+  const server = await startServer({
+    runtime,
+    sources,
+    port: config.controlPlane.port,
+    host: config.controlPlane.host,
+    graceMs,
+    maxReceiveBytes: config.kafka.maxMessageBytes + envelopeBytes,
+    onStopped: () => void server.close(1_000).then(() => exit(0)),
+  }).catch((err: NodeJS.ErrnoException) => {
+    const why = err.code === 'EADDRINUSE' ? 'the port is already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
+    return fail(`cannot listen on ${config.controlPlane.host}:${config.controlPlane.port}: ${why}`, 1);
+  });
+
+  log.info({
+    brokers: config.kafka.brokers,
+    topic: config.kafka.topic,
+    sasl_enabled: saslEnabled(config),
+    compression: config.kafka.compression,
+    acks: config.kafka.acks,
+    port: server.port,
+  }, 'kafka plugin initialized');
+  // Launched by a container runtime nobody calls Start: probing begins now (Start stays idempotent).
+  runtime.start();
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      log.warn({ signal }, 'second signal: exiting at once');
+      exit(1);
+      return;
+    }
+    log.info({ signal, grace_ms: graceMs }, 'shutdown requested');
+    void runtime
+      .stop(graceMs, `signal ${signal}`)
+      .then(() => server.close(1_000))
+      .then(() => exit(0), (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        exit(1);
+      });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled promise rejection'));
+}
+
+void main();

@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as protoLoader from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The proto root: beside the bundle in dist/, or the repository's proto/ when running from source. */
+export const protoRoot = [join(here, 'proto'), join(here, '..', '..', 'proto')].find((p) => existsSync(join(p, 'prism')))
+  ?? join(here, 'proto');
+
+/** Proto files we serve, relative to the proto root (the path Initialize's metadata declares). */
+export const protoFiles = {
+  lifecycle: 'prism/interfaces/lifecycle.proto',
+} as const;
+
+/** proto-loader options shared by every service: field names as written, 64-bit numbers as strings. */
+export const loaderOptions: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [protoRoot],
+};
+
+/** Loads our protos plus the standard health proto into one definition (reflection describes all of them). */
+export function loadDefinitions(): protoLoader.PackageDefinition {
+  return protoLoader.loadSync([...Object.values(protoFiles), healthProtoPath], loaderOptions);
+}
+
+/** Hex SHA-256 of a shipped proto file, as InterfaceDeclaration.proto_hash wants it. */
+export function protoHash(relativePath: string): string {
+  return createHash('sha256').update(readFileSync(join(protoRoot, relativePath))).digest('hex');
+}

@@ -1,0 +1,106 @@
+import type { Config } from '../../core/config/schema.ts';
+import { healthStatusValue } from '../../core/health-monitor.ts';
+import { createDeps, type Deps, type ProcessScope } from './compose.ts';
+
+interface Operation {
+  abort: AbortController;
+  settled: Promise<unknown>;
+}
+
+/**
+ * The running plugin: its current deps (replaced by Initialize), the data calls in flight (counted by Drain), and
+ * the ordered, idempotent shutdown.
+ */
+export class Runtime {
+  deps: Deps;
+  readonly scope: ProcessScope;
+  readonly #overrides: Partial<Deps>;
+  readonly #inflight = new Set<Operation>();
+  #draining: string | undefined;
+  #started = false;
+  #stopping: Promise<void> | undefined;
+  #unwatch: () => void = () => undefined;
+
+  constructor(config: Config, scope: ProcessScope, overrides: Partial<Deps> = {}) {
+    this.scope = scope;
+    this.#overrides = overrides;
+    this.deps = createDeps(config, scope, overrides);
+    this.#watch();
+  }
+
+  get draining(): boolean {
+    return this.#draining !== undefined;
+  }
+
+  get stopping(): boolean {
+    return this.#stopping !== undefined;
+  }
+
+  /** Replaces the deps with ones built from `config`, then closes the old clients (no leak on double Initialize). */
+  async reconfigure(config: Config): Promise<void> {
+    const old = this.deps;
+    this.deps = createDeps(config, this.scope, this.#overrides);
+    this.#watch();
+    if (this.#started) this.deps.health.start();
+    old.health.stop();
+    await old.kafka.close();
+  }
+
+  /** Begins background work (health probing); returns at once. Idempotent. */
+  start(): void {
+    this.#started = true;
+    this.deps.health.start();
+  }
+
+  /** Runs a data operation so that Drain can wait for it and abort it. */
+  async track<T>(abort: AbortController, run: () => Promise<T>): Promise<T> {
+    const settled = run();
+    const op: Operation = { abort, settled: settled.catch(() => undefined) };
+    this.#inflight.add(op);
+    try {
+      return await settled;
+    } finally {
+      this.#inflight.delete(op);
+    }
+  }
+
+  /**
+   * Stops accepting data calls and waits up to `timeoutMs` for those in flight. Calls still running then are
+   * aborted. Returns how many finished and how many were aborted.
+   */
+  async drain(timeoutMs: number, reason: string): Promise<{ drained: number; aborted: number }> {
+    this.#draining = reason;
+    this.deps.health.setDraining(reason);
+    const pending = [...this.#inflight];
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const done = new Set<Operation>();
+    await Promise.race([Promise.all(pending.map((op) => op.settled.then(() => done.add(op)))), expired]);
+    clearTimeout(timer);
+    const stuck = pending.filter((op) => !done.has(op));
+    for (const op of stuck) op.abort.abort(new Error(`drain timed out: ${reason}`));
+    return { drained: done.size, aborted: stuck.length };
+  }
+
+  /** Ordered shutdown: not serving → drain → close Kafka. Idempotent; later callers share the first one's promise. */
+  stop(timeoutMs: number, reason: string): Promise<void> {
+    this.#stopping ??= (async () => {
+      const { drained, aborted } = await this.drain(timeoutMs, reason);
+      this.deps.health.stop();
+      await this.deps.kafka.close();
+      this.scope.log.info({ drained, aborted, reason }, 'kafka plugin stopped');
+    })();
+    return this.#stopping;
+  }
+
+  #watch(): void {
+    this.#unwatch();
+    const { health } = this.deps;
+    const gauge = this.scope.metrics.healthStatus;
+    gauge.set(healthStatusValue[health.report().status]);
+    this.#unwatch = health.onChange((report) => {
+      gauge.set(healthStatusValue[report.status]);
+      this.scope.log.info({ status: report.status, message: report.message }, 'health changed');
+    });
+  }
+}

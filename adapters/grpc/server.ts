@@ -1,0 +1,82 @@
+import { Server, loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import type { ConfigSources } from '../../core/config/load.ts';
+import { probeHandler } from '../http/probes.ts';
+import { addHealthService } from './health-service.ts';
+import { lifecycleService } from './lifecycle-service.ts';
+import { createHttpServer, listenShared } from './listener.ts';
+import { loadDefinitions } from './protos.ts';
+import type { Runtime } from './runtime.ts';
+
+export interface ServerOptions {
+  runtime: Runtime;
+  sources: ConfigSources;
+  port: number;
+  host: string;
+  onStopped: () => void;
+  /** Grace period for Drain/Stop when the caller gives none. */
+  graceMs: number;
+  /** The gRPC receive limit, kept consistent with the largest record we accept (plus envelope). */
+  maxReceiveBytes: number;
+}
+
+export interface RunningServer {
+  port: number;
+  /** Stops accepting connections, lets calls finish up to `graceMs`, then cuts the rest. Idempotent. */
+  close(graceMs: number): Promise<void>;
+}
+
+function service(definitions: ReturnType<typeof loadPackageDefinition>, name: string): ServiceDefinition {
+  let node: unknown = definitions;
+  for (const part of name.split('.')) node = (node as Record<string, unknown>)[part];
+  return (node as { service: ServiceDefinition }).service;
+}
+
+/** Builds the gRPC server (lifecycle, health, reflection) and serves it with HTTP probes on one port. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { runtime } = options;
+  const packageDefinition = loadDefinitions();
+  const definitions = loadPackageDefinition(packageDefinition);
+  const grpc = new Server({
+    'grpc.max_receive_message_length': options.maxReceiveBytes,
+    'grpc.keepalive_permit_without_calls': 1,
+  });
+  grpc.addService(service(definitions, 'prism.interfaces.LifecycleInterface'), lifecycleService({
+    runtime,
+    sources: options.sources,
+    onStopped: options.onStopped,
+    defaultTimeoutMs: options.graceMs,
+  }));
+  const health = addHealthService(grpc, runtime);
+  new ReflectionService(packageDefinition).addToServer(grpc);
+
+  const http = createHttpServer(probeHandler({
+    metrics: () => runtime.scope.metrics,
+    report: () => runtime.deps.health.report(),
+    stopping: () => runtime.stopping,
+  }));
+  const listener = await listenShared(grpc, http, options.port, options.host);
+  let closing: Promise<void> | undefined;
+  return {
+    port: listener.port,
+    close(graceMs: number) {
+      closing ??= (async () => {
+        health.refresh();
+        const closed = listener.close();
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            grpc.forceShutdown();
+            resolve();
+          }, graceMs);
+          grpc.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        });
+        listener.destroyHttpConnections();
+        await closed;
+      })();
+      return closing;
+    },
+  };
+}

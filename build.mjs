@@ -1,0 +1,71 @@
+// Bundles each runtime entry into one ESM file in dist/ that runs on a bare Node.js 24 with no node_modules.
+// Runtime assets (proto files) are copied beside the bundle.
+import { build } from 'esbuild';
+import { cp, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const outdir = process.env.PRISM_BUILD_OUTDIR ?? join(root, 'dist');
+const entries = { server: 'adapters/grpc/main.ts' };
+
+// Packages that load files relative to their own module (__dirname). Their asset folders are copied to
+// dist/assets/<same path under node_modules>, and __dirname in their code is rewritten to point there.
+// grpc-js reads its channelz/ORCA protos lazily; pino's transport workers are never used (we log to stdout).
+const assetDirs = ['grpc-health-check/proto', '@grpc/reflection/build/proto/grpc', '@grpc/grpc-js/proto'];
+const allowedDirnameUsers = ['grpc-health-check/', '@grpc/reflection/', '@grpc/grpc-js/', 'pino/', 'thread-stream'];
+
+const dirnameRewrite = {
+  name: 'dirname-rewrite',
+  setup(b) {
+    b.onLoad({ filter: /node_modules[\\/].*\.js$/ }, async (args) => {
+      const code = await readFile(args.path, 'utf8');
+      if (!code.includes('__dirname')) return undefined;
+      const rel = relative(join(root, 'node_modules'), dirname(args.path)).split('\\').join('/');
+      if (!allowedDirnameUsers.some((p) => rel.startsWith(p))) {
+        return { errors: [{ text: `${rel} uses __dirname; add its assets to build.mjs (assetDirs) or it will break in the bundle` }] };
+      }
+      return { contents: code.replaceAll('__dirname', `__prismAssetDir(${JSON.stringify(rel)})`), loader: 'js' };
+    });
+  },
+};
+
+// A bundle is ESM; bundled CommonJS code still calls require() and reads __dirname.
+const banner = [
+  "import { createRequire as __prismCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __prismFileURLToPath } from 'node:url';",
+  "import { dirname as __prismDirname, join as __prismJoin } from 'node:path';",
+  'const require = __prismCreateRequire(import.meta.url);',
+  'const __prismBundleDir = __prismDirname(__prismFileURLToPath(import.meta.url));',
+  "const __prismAssetDir = (rel) => __prismJoin(__prismBundleDir, 'assets', rel);",
+].join('\n');
+
+await rm(outdir, { recursive: true, force: true });
+await mkdir(outdir, { recursive: true });
+const result = await build({
+  entryPoints: entries,
+  outdir,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'esm',
+  sourcemap: 'linked',
+  legalComments: 'linked',
+  metafile: true,
+  banner: { js: banner },
+  // The wasm helpers read native.wasm from disk beside their module; the "bundled" build inlines it.
+  alias: { '@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled' },
+  plugins: [dirnameRewrite],
+  logLevel: 'warning',
+});
+
+await cp(join(root, 'proto'), join(outdir, 'proto'), { recursive: true });
+for (const dir of assetDirs) await cp(join(root, 'node_modules', dir), join(outdir, 'assets', dir), { recursive: true });
+
+for (const name of Object.keys(entries)) {
+  const file = join(outdir, `${name}.mjs`);
+  const { size } = await stat(file);
+  console.log(`built ${relative(root, file)}: ${(size / 1024).toFixed(0)} KiB`);
+}
+void result;

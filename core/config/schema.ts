@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration schema. Every source (environment, YAML file, command-line flags, Initialize's Struct)
+ * is first normalised to these canonical paths, then parsed here once; types are inferred from it.
+ * Each `error` text says what is expected, because it is printed to the operator as is.
+ */
+
+const port = (what: string) =>
+  z.coerce
+    .number({ error: `expected ${what}: a whole number from 0 to 65535` })
+    .int({ error: `expected ${what}: a whole number from 0 to 65535` })
+    .min(0, { error: `expected ${what}: a whole number from 0 to 65535` })
+    .max(65535, { error: `expected ${what}: a whole number from 0 to 65535` });
+
+/** Kafka's own rule for topic names (kafka.common.internals.Topic): 1–249 of [a-zA-Z0-9._-], not "." or "..". */
+export const topicName = z
+  .string({ error: 'expected a topic name' })
+  .regex(/^[a-zA-Z0-9._-]{1,249}$/, { error: 'expected a topic name of 1–249 characters from a-z A-Z 0-9 . _ -' })
+  .refine((t) => t !== '.' && t !== '..', { error: 'expected a topic name other than "." or ".."' });
+
+const hostPort = /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?):([0-9]{1,5})$/;
+export const brokerAddress = z
+  .string()
+  .refine((s) => {
+    const m = hostPort.exec(s);
+    return m !== null && Number(m[1]) >= 1 && Number(m[1]) <= 65535;
+  }, { error: 'expected host:port (port 1–65535), e.g. localhost:9092' });
+
+const positiveInt = (what: string) =>
+  z.coerce.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
+
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])], {
+  error: 'expected true or false',
+}).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+
+const lowerEnum = <T extends string>(values: readonly [T, ...T[]]) =>
+  z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(values, {
+    error: `expected one of ${values.join(', ')}`,
+  }));
+
+/** Upper-cases and unifies the separator, so `scram_sha_512` and `sasl-plaintext` are accepted too. */
+const upperEnum = <T extends string>(values: readonly [T, ...T[]], separator: '-' | '_') =>
+  z.preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase().replaceAll(/[-_]/g, separator) : v), z.enum(values, {
+    error: `expected one of ${values.join(', ')}`,
+  }));
+
+export const compressions = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export const saslMechanisms = ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'PLAIN'] as const;
+export const securityProtocols = ['PLAINTEXT', 'SASL_PLAINTEXT', 'SASL_SSL', 'SSL'] as const;
+
+export const configSchema = z.object({
+  plugin: z
+    .object({
+      name: z.string().min(1, { error: 'expected a non-empty name' }).default('kafka'),
+      version: z.string().default('0.1.0'),
+    })
+    .prefault({}),
+  namespace: z.string().min(1, { error: 'expected a non-empty namespace' }).default('default'),
+  controlPlane: z
+    .object({
+      port: port('the gRPC/HTTP port').default(9091),
+      host: z.string().min(1, { error: 'expected a listen address' }).default('0.0.0.0'),
+    })
+    .prefault({}),
+  kafka: z
+    .object({
+      brokers: z
+        .array(brokerAddress, { error: 'expected a comma-separated list of host:port' })
+        .min(1, { error: 'expected at least one host:port' })
+        .default(['localhost:9092']),
+      clientId: z.string().min(1, { error: 'expected a non-empty client id' }).default('prism-kafka-plugin'),
+      topic: topicName.default('events'),
+      consumerGroup: z.string().min(1, { error: 'expected a non-empty group id' }).default('prism-consumers'),
+      compression: lowerEnum(compressions).default('snappy'),
+      acks: z
+        .preprocess((v) => (v === -1 || v === '-1' ? 'all' : typeof v === 'number' ? String(v) : v), z.enum(['all', '1', '0'], {
+          error: 'expected one of all, 1, 0',
+        }))
+        .default('all'),
+      autoOffsetReset: lowerEnum(['earliest', 'latest']).default('earliest'),
+      securityProtocol: upperEnum(securityProtocols, '_').optional(),
+      sasl: z
+        .object({
+          mechanism: upperEnum(saslMechanisms, '-').default('SCRAM-SHA-512'),
+          username: z.string().min(1, { error: 'expected a non-empty user name' }).optional(),
+          password: z.string().min(1, { error: 'expected a non-empty password' }).optional(),
+        })
+        .prefault({}),
+      maxMessageBytes: positiveInt('a positive number of bytes').default(1_048_576),
+      requestTimeoutMs: positiveInt('a positive number of milliseconds').default(30_000),
+      connectTimeoutMs: positiveInt('a positive number of milliseconds').default(5_000),
+    })
+    .prefault({}),
+  vault: z
+    .object({
+      enabled: bool.default(false),
+      path: z.string().optional(),
+    })
+    .prefault({}),
+  log: z
+    .object({
+      level: lowerEnum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      format: lowerEnum(['json']).default('json'),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type Compression = (typeof compressions)[number];
+
+/** Paths whose values are secrets: never printed, never logged. */
+export const secretPaths = new Set(['kafka.sasl.password']);

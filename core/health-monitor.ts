@@ -1,0 +1,117 @@
+import type { KafkaPort } from './kafka/port.ts';
+
+/** Health as LifecycleInterface names it; the numbers are the proto enum values and the metric's values. */
+export const healthStatusValue = { HEALTHY: 1, DEGRADED: 2, UNHEALTHY: 3 } as const;
+export type HealthStatus = keyof typeof healthStatusValue;
+
+export interface HealthReport {
+  status: HealthStatus;
+  /** Always non-empty: says why when not healthy. */
+  message: string;
+  details: Record<string, string>;
+  /** Ready for data traffic (maps to gRPC SERVING and HTTP 200 on the readiness probes). */
+  ready: boolean;
+}
+
+export interface HealthMonitorOptions {
+  kafka: KafkaPort;
+  topic: string;
+  brokers: string[];
+  /** How often the brokers are probed in the background. */
+  intervalMs: number;
+  /** A probe older than this no longer counts as "reachable" (a hung broker must not look healthy forever). */
+  staleAfterMs: number;
+  timeoutMs: number;
+  now?: () => number;
+}
+
+/**
+ * Tracks the truth about the brokers with a metadata round trip every `intervalMs`, and tells listeners when the
+ * overall status changes (gRPC health Watch, the health metric).
+ */
+export class HealthMonitor {
+  readonly #o: HealthMonitorOptions;
+  readonly #now: () => number;
+  readonly #listeners = new Set<(report: HealthReport) => void>();
+  #lastOkAt: number | undefined;
+  #lastError: string | undefined;
+  #brokerCount = 0;
+  #draining: string | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #inflight: Promise<void> | undefined;
+  #lastStatus: string | undefined;
+
+  constructor(options: HealthMonitorOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Starts background probing (first probe at once). Idempotent. */
+  start(): void {
+    if (this.#timer !== undefined) return;
+    void this.probe();
+    this.#timer = setInterval(() => void this.probe(), this.#o.intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Probes the brokers now; concurrent callers share one round trip. */
+  probe(): Promise<void> {
+    this.#inflight ??= this.#o.kafka
+      .ping({ timeoutMs: this.#o.timeoutMs })
+      .then((info) => {
+        this.#lastOkAt = this.#now();
+        this.#lastError = undefined;
+        this.#brokerCount = info.brokers.length;
+      })
+      .catch((err: unknown) => {
+        this.#lastError = err instanceof Error ? err.message : String(err);
+      })
+      .finally(() => {
+        this.#inflight = undefined;
+        this.#notify();
+      });
+    return this.#inflight;
+  }
+
+  /** Marks the plugin as draining: not ready, whatever the brokers say. */
+  setDraining(reason: string | undefined): void {
+    this.#draining = reason;
+    this.#notify();
+  }
+
+  onChange(listener: (report: HealthReport) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  report(): HealthReport {
+    const now = this.#now();
+    const reachable = this.#lastOkAt !== undefined && now - this.#lastOkAt <= this.#o.staleAfterMs;
+    const details: Record<string, string> = {
+      brokers: this.#o.brokers.join(','),
+      brokers_reachable: String(reachable),
+      broker_count: String(this.#brokerCount),
+      producer_queue: String(this.#o.kafka.pendingProduce()),
+      topic: this.#o.topic,
+    };
+    if (this.#lastOkAt !== undefined) details.last_contact_ms_ago = String(now - this.#lastOkAt);
+    if (this.#lastError !== undefined) details.last_error = this.#lastError;
+    if (this.#draining !== undefined) return { status: 'DEGRADED', message: `draining: ${this.#draining}`, details: { ...details, draining: 'true' }, ready: false };
+    if (reachable) return { status: 'HEALTHY', message: `connected to ${this.#brokerCount} broker(s)`, details, ready: true };
+    const message = this.#lastError ?? (this.#lastOkAt === undefined ? `no answer yet from brokers ${this.#o.brokers.join(',')}` : `no answer from brokers for ${now - this.#lastOkAt} ms`);
+    return { status: 'UNHEALTHY', message, details, ready: false };
+  }
+
+  #notify(): void {
+    const report = this.report();
+    const key = `${report.status}/${report.ready}`;
+    if (key === this.#lastStatus) return;
+    this.#lastStatus = key;
+    for (const listener of this.#listeners) listener(report);
+  }
+}

@@ -1,0 +1,83 @@
+import { PluginError, isPluginError, type ErrorCode } from '../errors.ts';
+
+/**
+ * The one place driver errors become plugin errors. Walks `cause` chains and aggregated errors, and decides by the
+ * Kafka protocol error name (apiId) or the client's error code — a table, not scattered `if`s.
+ */
+const byKafkaError: Record<string, ErrorCode> = {
+  SASL_AUTHENTICATION_FAILED: 'UNAUTHENTICATED',
+  ILLEGAL_SASL_STATE: 'UNAUTHENTICATED',
+  UNSUPPORTED_SASL_MECHANISM: 'UNAUTHENTICATED',
+  TOPIC_AUTHORIZATION_FAILED: 'PERMISSION_DENIED',
+  GROUP_AUTHORIZATION_FAILED: 'PERMISSION_DENIED',
+  CLUSTER_AUTHORIZATION_FAILED: 'PERMISSION_DENIED',
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 'PERMISSION_DENIED',
+  INVALID_TOPIC_EXCEPTION: 'INVALID_ARGUMENT',
+  MESSAGE_TOO_LARGE: 'INVALID_ARGUMENT',
+  RECORD_LIST_TOO_LARGE: 'INVALID_ARGUMENT',
+  INVALID_RECORD: 'INVALID_ARGUMENT',
+  INVALID_PARTITIONS: 'INVALID_ARGUMENT',
+  INVALID_REPLICATION_FACTOR: 'INVALID_ARGUMENT',
+  INVALID_CONFIG: 'INVALID_ARGUMENT',
+  UNKNOWN_TOPIC_OR_PARTITION: 'NOT_FOUND',
+  UNKNOWN_TOPIC_ID: 'NOT_FOUND',
+  GROUP_ID_NOT_FOUND: 'NOT_FOUND',
+  TOPIC_ALREADY_EXISTS: 'ALREADY_EXISTS',
+  OFFSET_OUT_OF_RANGE: 'FAILED_PRECONDITION',
+  NON_EMPTY_GROUP: 'FAILED_PRECONDITION',
+  FENCED_INSTANCE_ID: 'FAILED_PRECONDITION',
+  POLICY_VIOLATION: 'FAILED_PRECONDITION',
+  THROTTLING_QUOTA_EXCEEDED: 'RESOURCE_EXHAUSTED',
+  NOT_ENOUGH_REPLICAS: 'UNAVAILABLE',
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: 'UNAVAILABLE',
+  NOT_LEADER_OR_FOLLOWER: 'UNAVAILABLE',
+  LEADER_NOT_AVAILABLE: 'UNAVAILABLE',
+  REQUEST_TIMED_OUT: 'UNAVAILABLE',
+  COORDINATOR_NOT_AVAILABLE: 'UNAVAILABLE',
+  NOT_COORDINATOR: 'UNAVAILABLE',
+  COORDINATOR_LOAD_IN_PROGRESS: 'UNAVAILABLE',
+  BROKER_NOT_AVAILABLE: 'UNAVAILABLE',
+  NETWORK_EXCEPTION: 'UNAVAILABLE',
+  KAFKA_STORAGE_ERROR: 'UNAVAILABLE',
+};
+
+const byClientCode: Record<string, ErrorCode> = {
+  PLT_KFK_AUTHENTICATION: 'UNAUTHENTICATED',
+  PLT_KFK_NETWORK: 'UNAVAILABLE',
+  PLT_KFK_TIMEOUT: 'UNAVAILABLE',
+  PLT_KFK_UNSUPPORTED_COMPRESSION: 'FAILED_PRECONDITION',
+  PLT_KFK_UNSUPPORTED_API: 'FAILED_PRECONDITION',
+  PLT_KFK_USER: 'INVALID_ARGUMENT',
+};
+
+/** Ordered most specific first: one authentication failure in a batch outranks the network noise around it. */
+const precedence: ErrorCode[] = ['UNAUTHENTICATED', 'PERMISSION_DENIED', 'INVALID_ARGUMENT', 'NOT_FOUND', 'ALREADY_EXISTS', 'FAILED_PRECONDITION', 'RESOURCE_EXHAUSTED', 'UNAVAILABLE'];
+
+function* walk(error: unknown, depth = 0): Generator<Record<string, unknown>> {
+  if (depth > 8 || error === null || typeof error !== 'object') return;
+  const e = error as Record<string, unknown>;
+  yield e;
+  if (Array.isArray(e.errors)) for (const inner of e.errors) yield* walk(inner, depth + 1);
+  if (e.cause !== undefined) yield* walk(e.cause, depth + 1);
+}
+
+/** Finds the most specific code anywhere in the chain, or undefined when nothing is recognised. */
+export function kafkaErrorCode(error: unknown): { code: ErrorCode; detail: string } | undefined {
+  let best: { code: ErrorCode; detail: string } | undefined;
+  for (const e of walk(error)) {
+    const apiId = typeof e.apiId === 'string' ? e.apiId : undefined;
+    const code = (apiId !== undefined ? byKafkaError[apiId] : undefined) ?? (typeof e.code === 'string' ? byClientCode[e.code] : undefined);
+    if (code === undefined) continue;
+    const detail = apiId ?? (typeof e.message === 'string' ? e.message : String(e.code));
+    if (best === undefined || precedence.indexOf(code) < precedence.indexOf(best.code)) best = { code, detail };
+  }
+  return best;
+}
+
+/** Turns any error thrown by the Kafka client into a PluginError; plugin errors pass through unchanged. */
+export function classifyKafkaError(error: unknown, doing: string): PluginError {
+  if (isPluginError(error)) return error;
+  const found = kafkaErrorCode(error);
+  if (found === undefined) return new PluginError('INTERNAL', `${doing} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  return new PluginError(found.code, `${doing} failed: ${found.detail}`, { cause: error });
+}

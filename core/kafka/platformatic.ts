@@ -1,0 +1,50 @@
+import { Admin } from '@platformatic/kafka';
+import type { Config } from '../config/schema.ts';
+import { PluginError } from '../errors.ts';
+import { classifyKafkaError } from './classify.ts';
+import { baseClientOptions } from './client-options.ts';
+import type { ClusterInfo, KafkaPort, PingOptions } from './port.ts';
+
+/**
+ * The real Kafka port on @platformatic/kafka. Clients are created lazily: constructing the port never touches the
+ * network, so a plugin with an unreachable broker still starts and reports the truth through health.
+ */
+export function createPlatformaticKafka(config: Config): KafkaPort {
+  let admin: Admin | undefined;
+  let closing: Promise<void> | undefined;
+  const getAdmin = () => {
+    if (closing !== undefined) throw new PluginError('UNAVAILABLE', 'the Kafka connection is closing');
+    // Health pings must answer within their own timeout, so the admin client does not retry on its own.
+    admin ??= new Admin({ ...baseClientOptions(config, 'admin'), retries: 0 });
+    return admin;
+  };
+
+  return {
+    async ping({ timeoutMs }: PingOptions): Promise<ClusterInfo> {
+      const client = getAdmin();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new PluginError('UNAVAILABLE', `no answer from brokers ${config.kafka.brokers.join(',')} within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        const md = await Promise.race([client.metadata({ topics: [], forceUpdate: true, retries: 0 }), timeout]);
+        return {
+          clusterId: md.id,
+          controllerId: md.controllerId,
+          brokers: [...md.brokers.entries()].map(([id, b]) => ({ id, host: b.host, port: b.port })),
+        };
+      } catch (err) {
+        throw classifyKafkaError(err, `metadata request to ${config.kafka.brokers.join(',')}`);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    pendingProduce: () => 0,
+    close() {
+      closing ??= (async () => {
+        await admin?.close().catch(() => undefined);
+      })();
+      return closing;
+    },
+  };
+}

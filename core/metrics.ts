@@ -1,0 +1,27 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** prism_request_duration_seconds buckets, as Prism defines them (prism-contracts.md §8). */
+const requestBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/**
+ * The plugin's metrics on its own Registry (never prom-client's global one, so two runtimes or tests in one
+ * process do not collide). Label values are bounded: operation names, status codes, topics — never ids or keys.
+ */
+export function createMetrics(options: { namespace: string; defaultMetrics?: boolean }) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ namespace: options.namespace });
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    messagesProduced: new Counter({ name: 'kafka_plugin_messages_produced_total', help: 'Records acknowledged by the broker', labelNames: ['topic'], registers }),
+    messagesConsumed: new Counter({ name: 'kafka_plugin_messages_consumed_total', help: 'Records delivered to clients', labelNames: ['topic'], registers }),
+    producerQueueLength: new Gauge({ name: 'kafka_plugin_producer_queue_length', help: 'Records handed to the producer and not yet acknowledged', registers }),
+    deliveryErrors: new Counter({ name: 'kafka_plugin_delivery_errors_total', help: 'Produce or delivery failures', labelNames: ['topic', 'code'], registers }),
+    healthStatus: new Gauge({ name: 'kafka_plugin_health_status', help: 'Health: 1 healthy, 2 degraded, 3 unhealthy (LifecycleInterface HealthStatus values)', registers }),
+    requestDuration: new Histogram({ name: 'prism_request_duration_seconds', help: 'Request duration by operation and status', labelNames: ['operation', 'status', 'backend'], buckets: requestBuckets, registers }),
+    requests: new Counter({ name: 'prism_requests_total', help: 'Requests by operation and status', labelNames: ['operation', 'status'], registers }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,47 @@
+import type { z } from 'zod';
+import { invalidArgument, showValue, type FieldViolation } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+
+/** Per-call data: never long-lived collaborators, never transport types. */
+export interface CallContext {
+  signal: AbortSignal;
+  /** Absolute deadline (ms since epoch), when the caller set one. */
+  deadline?: number;
+  log: Logger;
+  requestId: string;
+}
+
+export interface Handler<Deps, In extends z.ZodType, Out> {
+  /** The operation name used in logs and metrics (`publish`, `tail`…). */
+  operation: string;
+  input: In;
+  /** Validates `raw`, then runs; a validation failure is an INVALID_ARGUMENT naming every bad field. */
+  (deps: Deps, raw: unknown, ctx: CallContext): Promise<Out>;
+}
+
+/** Turns zod issues into field violations: the field's path, what is expected, the value received. */
+export function violationsOf(error: z.ZodError, raw: unknown): FieldViolation[] {
+  return error.issues.map((issue) => {
+    let value: unknown = raw;
+    for (const key of issue.path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+    const field = issue.path.length === 0 ? 'request' : issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
+    return { field, expected: issue.message.replace(/^expected /, ''), got: showValue(value) };
+  });
+}
+
+/**
+ * Declares a handler: a pure async function `(deps, request, ctx) → response` whose input is validated with its zod
+ * schema before `run` sees it, so `run` receives typed, trusted data.
+ */
+export function defineHandler<Deps, In extends z.ZodType, Out>(spec: {
+  operation: string;
+  input: In;
+  run: (deps: Deps, input: z.output<In>, ctx: CallContext) => Promise<Out>;
+}): Handler<Deps, In, Out> {
+  const handler = async (deps: Deps, raw: unknown, ctx: CallContext): Promise<Out> => {
+    const parsed = spec.input.safeParse(raw);
+    if (!parsed.success) throw invalidArgument(violationsOf(parsed.error, raw), parsed.error);
+    return spec.run(deps, parsed.data, ctx);
+  };
+  return Object.assign(handler, { operation: spec.operation, input: spec.input });
+}

@@ -1,0 +1,45 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+import { loadConfig } from '../../core/config/load.ts';
+import { createPlatformaticKafka } from '../../core/kafka/platformatic.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kafkaBrokers: string;
+    kafkaSaslBrokers: string;
+    openbaoAddr: string;
+    openbaoToken: string;
+  }
+}
+
+/**
+ * Integration tests run against real services. Uses the cluster in KAFKA_BROKERS when set; otherwise starts the
+ * project's local broker and OpenBao (idempotent). Fails, never skips, when a service does not answer.
+ */
+export default async function setup(project: TestProject): Promise<void> {
+  const external = process.env.KAFKA_BROKERS;
+  if (external === undefined) {
+    execFileSync('bash', [`${root}/scripts/infra/up.sh`], { stdio: 'inherit' });
+  }
+  const brokers = external ?? '127.0.0.1:9092';
+  const kafka = createPlatformaticKafka(loadConfig({ env: { KAFKA_BROKERS: brokers } }));
+  try {
+    await kafka.ping({ timeoutMs: 10_000 });
+  } catch (err) {
+    throw new Error(`integration tests need a Kafka broker at ${brokers}, and it does not answer: ${(err as Error).message}`);
+  } finally {
+    await kafka.close();
+  }
+  const openbaoAddr = process.env.PRISM_TEST_OPENBAO_ADDR ?? 'http://127.0.0.1:8200';
+  const health = await fetch(`${openbaoAddr}/v1/sys/health`).catch((err: unknown) => err as Error);
+  if (health instanceof Error || !health.ok) {
+    throw new Error(`integration tests need OpenBao at ${openbaoAddr}: ${health instanceof Error ? health.message : `HTTP ${health.status}`}`);
+  }
+  project.provide('kafkaBrokers', brokers);
+  project.provide('kafkaSaslBrokers', process.env.PRISM_TEST_KAFKA_SASL_BROKERS ?? '127.0.0.1:9093');
+  project.provide('openbaoAddr', openbaoAddr);
+  project.provide('openbaoToken', process.env.PRISM_TEST_OPENBAO_TOKEN ?? 'prism-dev-root');
+}

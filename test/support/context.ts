@@ -1,0 +1,7 @@
+import { pino } from 'pino';
+import type { CallContext } from '../../handlers/define.ts';
+
+/** A handler call context for unit tests: silent logger, no deadline. */
+export function testContext(overrides: Partial<CallContext> = {}): CallContext {
+  return { signal: new AbortController().signal, log: pino({ level: 'silent' }), requestId: 'test-request', ...overrides };
+}

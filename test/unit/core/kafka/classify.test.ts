@@ -1,0 +1,38 @@
+import { AuthenticationError, MultipleErrors, NetworkError, ProtocolError, TimeoutError } from '@platformatic/kafka';
+import { describe, expect, it } from 'vitest';
+import { PluginError } from '../../../../core/errors.ts';
+import { classifyKafkaError } from '../../../../core/kafka/classify.ts';
+
+describe('classifyKafkaError', () => {
+  it.each([
+    ['a network error', new NetworkError('Connection refused'), 'UNAVAILABLE'],
+    ['a timeout', new TimeoutError('Request timed out'), 'UNAVAILABLE'],
+    ['an authentication error', new AuthenticationError('bad creds'), 'UNAUTHENTICATED'],
+    ['SASL_AUTHENTICATION_FAILED', new ProtocolError('SASL_AUTHENTICATION_FAILED'), 'UNAUTHENTICATED'],
+    ['TOPIC_AUTHORIZATION_FAILED', new ProtocolError('TOPIC_AUTHORIZATION_FAILED'), 'PERMISSION_DENIED'],
+    ['MESSAGE_TOO_LARGE', new ProtocolError('MESSAGE_TOO_LARGE'), 'INVALID_ARGUMENT'],
+    ['UNKNOWN_TOPIC_OR_PARTITION', new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION'), 'NOT_FOUND'],
+    ['TOPIC_ALREADY_EXISTS', new ProtocolError('TOPIC_ALREADY_EXISTS'), 'ALREADY_EXISTS'],
+    ['NOT_ENOUGH_REPLICAS', new ProtocolError('NOT_ENOUGH_REPLICAS'), 'UNAVAILABLE'],
+    ['an unknown error', new Error('boom'), 'INTERNAL'],
+  ])('%s → %s', (_name, error, code) => {
+    expect(classifyKafkaError(error, 'produce').code).toBe(code);
+  });
+
+  it('finds the cause deep in a chain', () => {
+    const wrapped = new Error('outer', { cause: new Error('middle', { cause: new ProtocolError('TOPIC_AUTHORIZATION_FAILED') }) });
+    expect(classifyKafkaError(wrapped, 'produce').code).toBe('PERMISSION_DENIED');
+  });
+
+  it('prefers the most specific error among aggregated ones', () => {
+    const many = new MultipleErrors('several', [new NetworkError('reset'), new ProtocolError('SASL_AUTHENTICATION_FAILED')]);
+    const e = classifyKafkaError(many, 'metadata');
+    expect(e.code).toBe('UNAUTHENTICATED');
+    expect(e.message).toBe('metadata failed: SASL_AUTHENTICATION_FAILED');
+  });
+
+  it('passes plugin errors through unchanged', () => {
+    const original = new PluginError('INVALID_ARGUMENT', 'x');
+    expect(classifyKafkaError(original, 'produce')).toBe(original);
+  });
+});
