@@ -2,6 +2,7 @@ import { Server, loadPackageDefinition, type ServiceDefinition } from '@grpc/grp
 import { ReflectionService } from '@grpc/reflection';
 import type { ConfigSources } from '../../core/config/load.ts';
 import { probeHandler } from '../http/probes.ts';
+import { fixDescriptorsForReflection } from './descriptors.ts';
 import { addHealthService } from './health-service.ts';
 import { lifecycleService } from './lifecycle-service.ts';
 import { createHttpServer, listenShared } from './listener.ts';
@@ -48,6 +49,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     defaultTimeoutMs: options.graceMs,
   }));
   const health = addHealthService(grpc, runtime);
+  fixDescriptorsForReflection(packageDefinition);
   new ReflectionService(packageDefinition).addToServer(grpc);
 
   const http = createHttpServer(probeHandler({

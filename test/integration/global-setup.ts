@@ -12,6 +12,7 @@ declare module 'vitest' {
     kafkaSaslBrokers: string;
     openbaoAddr: string;
     openbaoToken: string;
+    toolsBin: string;
   }
 }
 
@@ -38,6 +39,9 @@ export default async function setup(project: TestProject): Promise<void> {
   if (health instanceof Error || !health.ok) {
     throw new Error(`integration tests need OpenBao at ${openbaoAddr}: ${health instanceof Error ? health.message : `HTTP ${health.status}`}`);
   }
+  // Real third-party clients (grpcurl, grpc-health-probe) exercise the server the way operators do.
+  const toolsBin = execFileSync('bash', [`${root}/scripts/install-tools.sh`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1)!;
+  project.provide('toolsBin', toolsBin);
   project.provide('kafkaBrokers', brokers);
   project.provide('kafkaSaslBrokers', process.env.PRISM_TEST_KAFKA_SASL_BROKERS ?? '127.0.0.1:9093');
   project.provide('openbaoAddr', openbaoAddr);

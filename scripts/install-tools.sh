@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the real third-party gRPC clients the tests use against the plugin (grpcurl, grpc-health-probe) from the
+# Go module proxy into .cache/tools/bin. Idempotent: a no-op when both binaries are present.
+# Usage: scripts/install-tools.sh   (prints the bin directory on its last line)
+set -euo pipefail
+root="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
+bin="${PRISM_TOOLS_BIN:-${root}/.cache/tools/bin}"
+mkdir -p "${bin}"
+
+# Pinned versions: the tests assert on their output formats.
+declare -A tools=(
+  [grpcurl]="github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3"
+  [grpc-health-probe]="github.com/grpc-ecosystem/grpc-health-probe@v0.4.62"
+)
+for name in "${!tools[@]}"; do
+  if [[ -x "${bin}/${name}" ]]; then continue; fi
+  if ! command -v go >/dev/null 2>&1; then
+    echo "install-tools: Go is needed to install ${name} (apt-get install golang-go)" >&2
+    exit 1
+  fi
+  echo "install-tools: go install ${tools[${name}]} (first run only)" >&2
+  GOBIN="${bin}" go install "${tools[${name}]}"
+done
+echo "${bin}"
