@@ -15,6 +15,8 @@ export interface HealthReport {
 
 export interface HealthMonitorOptions {
   kafka: KafkaPort;
+  /** Records handed to the producer and not yet acknowledged. */
+  pending: () => number;
   topic: string;
   brokers: string[];
   /** How often the brokers are probed in the background. */
@@ -96,7 +98,7 @@ export class HealthMonitor {
       brokers: this.#o.brokers.join(','),
       brokers_reachable: String(reachable),
       broker_count: String(this.#brokerCount),
-      producer_queue: String(this.#o.kafka.pendingProduce()),
+      producer_queue: String(this.#o.pending()),
       topic: this.#o.topic,
     };
     if (this.#lastOkAt !== undefined) details.last_contact_ms_ago = String(now - this.#lastOkAt);

@@ -12,11 +12,23 @@ export function createMetrics(options: { namespace: string; defaultMetrics?: boo
   registry.setDefaultLabels({ namespace: options.namespace });
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  // The producer is replaced when Initialize reconfigures; the gauge reads whichever is current at scrape time.
+  let producerQueue: () => number = () => 0;
   return {
+    producerQueueSource: (source: () => number) => {
+      producerQueue = source;
+    },
     registry,
     messagesProduced: new Counter({ name: 'kafka_plugin_messages_produced_total', help: 'Records acknowledged by the broker', labelNames: ['topic'], registers }),
     messagesConsumed: new Counter({ name: 'kafka_plugin_messages_consumed_total', help: 'Records delivered to clients', labelNames: ['topic'], registers }),
-    producerQueueLength: new Gauge({ name: 'kafka_plugin_producer_queue_length', help: 'Records handed to the producer and not yet acknowledged', registers }),
+    producerQueueLength: new Gauge({
+      name: 'kafka_plugin_producer_queue_length',
+      help: 'Records handed to the producer and not yet acknowledged',
+      registers,
+      collect() {
+        this.set(producerQueue());
+      },
+    }),
     deliveryErrors: new Counter({ name: 'kafka_plugin_delivery_errors_total', help: 'Produce or delivery failures', labelNames: ['topic', 'code'], registers }),
     healthStatus: new Gauge({ name: 'kafka_plugin_health_status', help: 'Health: 1 healthy, 2 degraded, 3 unhealthy (LifecycleInterface HealthStatus values)', registers }),
     requestDuration: new Histogram({ name: 'prism_request_duration_seconds', help: 'Request duration by operation and status', labelNames: ['operation', 'status', 'backend'], buckets: requestBuckets, registers }),

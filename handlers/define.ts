@@ -11,10 +11,13 @@ export interface CallContext {
   requestId: string;
 }
 
+/** A schema, or one built from deps when limits come from configuration (built once per deps object). */
+export type InputSchema<Deps, In extends z.ZodType> = In | ((deps: Deps) => In);
+
 export interface Handler<Deps, In extends z.ZodType, Out> {
   /** The operation name used in logs and metrics (`publish`, `tail`…). */
   operation: string;
-  input: In;
+  input: InputSchema<Deps, In>;
   /** Validates `raw`, then runs; a validation failure is an INVALID_ARGUMENT naming every bad field. */
   (deps: Deps, raw: unknown, ctx: CallContext): Promise<Out>;
 }
@@ -35,11 +38,19 @@ export function violationsOf(error: z.ZodError, raw: unknown): FieldViolation[] 
  */
 export function defineHandler<Deps, In extends z.ZodType, Out>(spec: {
   operation: string;
-  input: In;
+  input: InputSchema<Deps, In>;
   run: (deps: Deps, input: z.output<In>, ctx: CallContext) => Promise<Out>;
 }): Handler<Deps, In, Out> {
+  const built = new WeakMap<object, In>();
+  const schemaFor = (deps: Deps): In => {
+    if (typeof spec.input !== 'function') return spec.input;
+    const key = deps as object;
+    let schema = built.get(key);
+    if (schema === undefined) built.set(key, (schema = spec.input(deps)));
+    return schema;
+  };
   const handler = async (deps: Deps, raw: unknown, ctx: CallContext): Promise<Out> => {
-    const parsed = spec.input.safeParse(raw);
+    const parsed = schemaFor(deps).safeParse(raw);
     if (!parsed.success) throw invalidArgument(violationsOf(parsed.error, raw), parsed.error);
     return spec.run(deps, parsed.data, ctx);
   };

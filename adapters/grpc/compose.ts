@@ -1,7 +1,9 @@
 import type { Config } from '../../core/config/schema.ts';
 import { HealthMonitor } from '../../core/health-monitor.ts';
 import { createPlatformaticKafka } from '../../core/kafka/platformatic.ts';
+import { createPlatformaticProducer } from '../../core/kafka/platformatic-producer.ts';
 import type { KafkaPort } from '../../core/kafka/port.ts';
+import type { ProducerPort } from '../../core/kafka/producer-port.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import type { SecretScrubber } from '../../core/secrets-scrubber.ts';
@@ -12,7 +14,10 @@ export interface Deps {
   log: Logger;
   metrics: Metrics;
   kafka: KafkaPort;
+  producer: ProducerPort;
   health: HealthMonitor;
+  /** Request limits from config, one object per config (handlers cache schemas per deps). */
+  limits: { maxMessageBytes: number };
 }
 
 /** What outlives a reconfiguration: one logger, one metrics registry, one scrubber per process. */
@@ -29,8 +34,10 @@ export interface ProcessScope {
 export function createDeps(config: Config, scope: ProcessScope, overrides: Partial<Deps> = {}): Deps {
   scope.scrubber.add(config.kafka.sasl.password);
   const kafka = overrides.kafka ?? createPlatformaticKafka(config);
+  const producer = overrides.producer ?? createPlatformaticProducer(config);
   const health = overrides.health ?? new HealthMonitor({
     kafka,
+    pending: () => producer.pending(),
     topic: config.kafka.topic,
     brokers: config.kafka.brokers,
     intervalMs: 2_000,
@@ -38,5 +45,6 @@ export function createDeps(config: Config, scope: ProcessScope, overrides: Parti
     staleAfterMs: 6_000,
     timeoutMs: 2_000,
   });
-  return { config, log: scope.log, metrics: scope.metrics, kafka, health, ...overrides };
+  scope.metrics.producerQueueSource(() => producer.pending());
+  return { config, log: scope.log, metrics: scope.metrics, kafka, producer, health, limits: { maxMessageBytes: config.kafka.maxMessageBytes }, ...overrides };
 }

@@ -2,6 +2,7 @@ import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { ConfigError, loadConfig, type ConfigSources } from '../../core/config/load.ts';
 import { readInitializeConfig } from '../../core/config/struct.ts';
 import { health } from '../../handlers/health.ts';
+import { interfaceDeclarations } from './interfaces.ts';
 import { structToJson, type ProtoStruct } from './struct.ts';
 import type { Runtime } from './runtime.ts';
 import { unary } from './unary.ts';
@@ -38,7 +39,7 @@ export function lifecycleService({ runtime, sources, onStopped, defaultTimeoutMs
       return {
         success: true,
         error: '',
-        metadata: { name: config.plugin.name, version: config.plugin.version, interfaces: [], extra: { backend: 'kafka' } },
+        metadata: { name: config.plugin.name, version: config.plugin.version, interfaces: interfaceDeclarations(), extra: { backend: 'kafka' } },
       };
     }, lifecycle),
 

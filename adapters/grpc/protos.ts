@@ -14,6 +14,8 @@ export const protoRoot = [join(here, 'proto'), join(here, '..', '..', 'proto')].
 /** Proto files we serve, relative to the proto root (the path Initialize's metadata declares). */
 export const protoFiles = {
   lifecycle: 'prism/interfaces/lifecycle.proto',
+  pubsub: 'prism/interfaces/pubsub/pubsub_basic.proto',
+  queue: 'prism/interfaces/queue/queue_basic.proto',
 } as const;
 
 /** proto-loader options shared by every service: field names as written, 64-bit numbers as strings. */

@@ -43,6 +43,7 @@ export class Runtime {
     this.#watch();
     if (this.#started) this.deps.health.start();
     old.health.stop();
+    await old.producer.close();
     await old.kafka.close();
   }
 
@@ -87,6 +88,8 @@ export class Runtime {
     this.#stopping ??= (async () => {
       const { drained, aborted } = await this.drain(timeoutMs, reason);
       this.deps.health.stop();
+      // In-flight publishes were awaited by drain; the producer flushes anything still queued before it closes.
+      await this.deps.producer.close();
       await this.deps.kafka.close();
       this.scope.log.info({ drained, aborted, reason }, 'kafka plugin stopped');
     })();

@@ -3,7 +3,10 @@ import { ReflectionService } from '@grpc/reflection';
 import type { ConfigSources } from '../../core/config/load.ts';
 import { probeHandler } from '../http/probes.ts';
 import { fixDescriptorsForReflection } from './descriptors.ts';
-import { addHealthService } from './health-service.ts';
+import { addHealthService, healthServiceNames } from './health-service.ts';
+import { dataServiceNames } from './interfaces.ts';
+import { pubsubService } from './pubsub-service.ts';
+import { queueService } from './queue-service.ts';
 import { lifecycleService } from './lifecycle-service.ts';
 import { createHttpServer, listenShared } from './listener.ts';
 import { loadDefinitions } from './protos.ts';
@@ -48,7 +51,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     onStopped: options.onStopped,
     defaultTimeoutMs: options.graceMs,
   }));
-  const health = addHealthService(grpc, runtime);
+  grpc.addService(service(definitions, 'prism.interfaces.pubsub.PubSubBasicInterface'), pubsubService(runtime));
+  grpc.addService(service(definitions, 'prism.interfaces.queue.QueueBasicInterface'), queueService(runtime));
+  const health = addHealthService(grpc, runtime, [...healthServiceNames, ...dataServiceNames]);
   fixDescriptorsForReflection(packageDefinition);
   new ReflectionService(packageDefinition).addToServer(grpc);
 

@@ -58,7 +58,7 @@ export function unknownKey(where: string, key: string, known: string[]): string 
 
 const backendSpellings = [
   'brokers', 'connection', 'topic', 'consumer_group', 'group_id', 'client_id', 'compression', 'acks', 'auto_offset_reset',
-  'security_protocol', 'sasl_mechanism', 'sasl_username', 'sasl_password', 'max_message_bytes', 'request_timeout_ms',
+  'security_protocol', 'sasl_mechanism', 'sasl_username', 'sasl_password', 'max_message_bytes', 'auto_create_topics', 'request_timeout_ms',
   'connect_timeout_ms', 'vault_enabled', 'vault_path', 'credentials', 'driver_options', 'connection_string',
 ];
 

@@ -88,6 +88,7 @@ export const configSchema = z.object({
         })
         .prefault({}),
       maxMessageBytes: positiveInt('a positive number of bytes').default(1_048_576),
+      autoCreateTopics: bool.default(true),
       requestTimeoutMs: positiveInt('a positive number of milliseconds').default(30_000),
       connectTimeoutMs: positiveInt('a positive number of milliseconds').default(5_000),
     })

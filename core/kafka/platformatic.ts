@@ -39,7 +39,6 @@ export function createPlatformaticKafka(config: Config): KafkaPort {
         clearTimeout(timer);
       }
     },
-    pendingProduce: () => 0,
     close() {
       closing ??= (async () => {
         await admin?.close().catch(() => undefined);

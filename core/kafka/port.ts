@@ -24,8 +24,6 @@ export interface PingOptions {
 export interface KafkaPort {
   /** One metadata round trip to the cluster (never served from cache). Rejects with a PluginError. */
   ping(options: PingOptions): Promise<ClusterInfo>;
-  /** Records handed to the producer and not yet acknowledged by the broker. */
-  pendingProduce(): number;
   /** Closes every client; idempotent. */
   close(): Promise<void>;
 }

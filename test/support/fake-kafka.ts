@@ -6,21 +6,12 @@ export class FakeKafka implements KafkaPort {
   reachable = true;
   pings = 0;
   #closed = false;
-  #pending = 0;
 
   ping(): Promise<ClusterInfo> {
     this.pings++;
     if (this.#closed) return Promise.reject(new PluginError('UNAVAILABLE', 'the Kafka connection is closing'));
     if (!this.reachable) return Promise.reject(new PluginError('UNAVAILABLE', 'metadata request to fake:9092 failed: connection refused'));
     return Promise.resolve({ clusterId: 'fake-cluster', controllerId: 1, brokers: [{ id: 1, host: 'fake', port: 9092 }] });
-  }
-
-  pendingProduce(): number {
-    return this.#pending;
-  }
-
-  setPending(n: number): void {
-    this.#pending = n;
   }
 
   close(): Promise<void> {

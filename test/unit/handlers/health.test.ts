@@ -5,7 +5,7 @@ import { health } from '../../../handlers/health.ts';
 import { FakeKafka } from '../../support/fake-kafka.ts';
 import { testContext } from '../../support/context.ts';
 
-const monitorFor = (kafka: FakeKafka) => new HealthMonitor({ kafka, topic: 'events', brokers: ['fake:9092'], intervalMs: 60_000, staleAfterMs: 60_000, timeoutMs: 1_000 });
+const monitorFor = (kafka: FakeKafka) => new HealthMonitor({ kafka, pending: () => 0, topic: 'events', brokers: ['fake:9092'], intervalMs: 60_000, staleAfterMs: 60_000, timeoutMs: 1_000 });
 
 describe('health handler', () => {
   it('probes the brokers afresh by default', async () => {

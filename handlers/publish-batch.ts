@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { beforeDeadline } from './deadline.ts';
+import { defineHandler } from './define.ts';
+import { codeOf, toResult, type PublishDeps, type PublishResult } from './publish.ts';
+import { messageSchema, toRecord } from './queue/message-input.ts';
+
+export const maxBatch = 10_000;
+
+export interface BatchItemResult {
+  /** Index of the message in the request. */
+  index: number;
+  success: boolean;
+  result?: PublishResult;
+  /** Our error code (e.g. UNAVAILABLE) and its message, when this message was not acknowledged. */
+  error_code?: string;
+  error?: string;
+}
+
+/**
+ * Publishes many messages in one call; each gets its own answer, in request order. The batch is validated as a whole
+ * (one bad message rejects the call before anything is written); broker failures are reported per message.
+ */
+export const publishBatch = defineHandler({
+  operation: 'publish_batch',
+  input: (deps: PublishDeps) => z.object({
+    messages: z.array(messageSchema(deps.limits.maxMessageBytes), { error: 'expected a list of messages' })
+      .min(1, { error: 'expected at least one message' })
+      .max(maxBatch, { error: `expected at most ${maxBatch} messages` }),
+  }),
+  async run(deps: PublishDeps, input, ctx): Promise<{ results: BatchItemResult[] }> {
+    const built = input.messages.map((m) => toRecord(m, deps.newId));
+    const outcomes = await beforeDeadline(deps.producer.produce(built.map((b) => b.record), { signal: ctx.signal }), ctx, 'publish batch');
+    const results = outcomes.map((outcome, index): BatchItemResult => {
+      const { record, messageId } = built[index]!;
+      if (outcome.ok) {
+        deps.metrics.messagesProduced.inc({ topic: record.topic });
+        return { index, success: true, result: toResult(messageId, outcome.ack) };
+      }
+      deps.metrics.deliveryErrors.inc({ topic: record.topic, code: codeOf(outcome.error) });
+      return { index, success: false, error_code: codeOf(outcome.error), error: outcome.error.message };
+    });
+    return { results };
+  },
+});
