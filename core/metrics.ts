@@ -32,6 +32,12 @@ export function createMetrics(options: { namespace: string; defaultMetrics?: boo
     deliveryErrors: new Counter({ name: 'kafka_plugin_delivery_errors_total', help: 'Produce or delivery failures', labelNames: ['topic', 'code'], registers }),
     healthStatus: new Gauge({ name: 'kafka_plugin_health_status', help: 'Health: 1 healthy, 2 degraded, 3 unhealthy (LifecycleInterface HealthStatus values)', registers }),
     requestDuration: new Histogram({ name: 'prism_request_duration_seconds', help: 'Request duration by operation and status', labelNames: ['operation', 'status', 'backend'], buckets: requestBuckets, registers }),
+    queueEvents: {
+      redelivered: new Counter({ name: 'prism_queue_redeliveries_total', help: 'Messages delivered again after a nack', labelNames: ['topic'], registers }),
+      deadLettered: new Counter({ name: 'prism_queue_dead_lettered_total', help: 'Messages sent to the dead-letter topic', labelNames: ['topic'], registers }),
+      commitFailures: new Counter({ name: 'prism_queue_commit_failures_total', help: 'Offset commits that failed (the messages are redelivered)', labelNames: ['topic'], registers }),
+      rebalances: new Counter({ name: 'prism_queue_rebalances_total', help: 'Partition assignments received by queue subscriptions', labelNames: ['topic'], registers }),
+    },
     requests: new Counter({ name: 'prism_requests_total', help: 'Requests by operation and status', labelNames: ['operation', 'status'], registers }),
   };
 }

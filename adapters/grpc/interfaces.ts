@@ -11,6 +11,7 @@ interface Declared {
 const declared: Declared[] = [
   { name: 'prism.interfaces.pubsub.PubSubBasicInterface', protoFile: protoFiles.pubsub, aliases: ['PubSubBasicInterface', 'PubSubInterface'] },
   { name: 'prism.interfaces.queue.QueueBasicInterface', protoFile: protoFiles.queue, aliases: ['QueueBasicInterface', 'QueueInterface'] },
+  { name: 'prism.interfaces.stream.StreamBasicInterface', protoFile: protoFiles.stream, aliases: ['StreamBasicInterface', 'TimeSeriesBasicInterface'] },
 ];
 
 /** Fully qualified names of the data services (grpc.health.v1 answers for each). */

@@ -16,6 +16,7 @@ export const protoFiles = {
   lifecycle: 'prism/interfaces/lifecycle.proto',
   pubsub: 'prism/interfaces/pubsub/pubsub_basic.proto',
   queue: 'prism/interfaces/queue/queue_basic.proto',
+  stream: 'prism/interfaces/stream/stream_basic.proto',
 } as const;
 
 /** proto-loader options shared by every service: field names as written, 64-bit numbers as strings. */

@@ -1,6 +1,8 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { publish } from '../../handlers/publish.ts';
+import { subscribe, unsubscribe } from '../../handlers/subscribe.ts';
 import type { Runtime } from './runtime.ts';
+import { serverStream } from './server-stream.ts';
 import { unary } from './unary.ts';
 
 const data = { data: true };
@@ -15,5 +17,7 @@ export function pubsubService(runtime: Runtime): UntypedServiceImplementation {
       const result = await publish(runtime.deps, { topic: req.topic, payload: req.payload, metadata: req.metadata }, ctx);
       return { success: true, message_id: result.message_id, error: '' };
     }, data),
+    Subscribe: serverStream(runtime, 'subscribe', (req, ctx) => subscribe(runtime.deps, req, ctx), { data: true, endOnDrain: true }),
+    Unsubscribe: unary(runtime, 'unsubscribe', (req, ctx) => unsubscribe(runtime.deps, req, ctx), { data: false }),
   };
 }

@@ -42,9 +42,7 @@ export class Runtime {
     this.deps = createDeps(config, this.scope, this.#overrides);
     this.#watch();
     if (this.#started) this.deps.health.start();
-    old.health.stop();
-    await old.producer.close();
-    await old.kafka.close();
+    await old.close();
   }
 
   /** Begins background work (health probing); returns at once. Idempotent. */
@@ -72,6 +70,7 @@ export class Runtime {
   async drain(timeoutMs: number, reason: string): Promise<{ drained: number; aborted: number }> {
     this.#draining = reason;
     this.deps.health.setDraining(reason);
+    this.deps.sessions.keepMembership();
     const pending = [...this.#inflight];
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
@@ -87,10 +86,8 @@ export class Runtime {
   stop(timeoutMs: number, reason: string): Promise<void> {
     this.#stopping ??= (async () => {
       const { drained, aborted } = await this.drain(timeoutMs, reason);
-      this.deps.health.stop();
-      // In-flight publishes were awaited by drain; the producer flushes anything still queued before it closes.
-      await this.deps.producer.close();
-      await this.deps.kafka.close();
+      // In-flight calls were awaited (or aborted) by drain; close() flushes the producer before the other clients.
+      await this.deps.close();
       this.scope.log.info({ drained, aborted, reason }, 'kafka plugin stopped');
     })();
     return this.#stopping;

@@ -7,6 +7,7 @@ import { addHealthService, healthServiceNames } from './health-service.ts';
 import { dataServiceNames } from './interfaces.ts';
 import { pubsubService } from './pubsub-service.ts';
 import { queueService } from './queue-service.ts';
+import { streamService } from './stream-service.ts';
 import { lifecycleService } from './lifecycle-service.ts';
 import { createHttpServer, listenShared } from './listener.ts';
 import { loadDefinitions } from './protos.ts';
@@ -53,6 +54,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }));
   grpc.addService(service(definitions, 'prism.interfaces.pubsub.PubSubBasicInterface'), pubsubService(runtime));
   grpc.addService(service(definitions, 'prism.interfaces.queue.QueueBasicInterface'), queueService(runtime));
+  grpc.addService(service(definitions, 'prism.interfaces.stream.StreamBasicInterface'), streamService(runtime));
   const health = addHealthService(grpc, runtime, [...healthServiceNames, ...dataServiceNames]);
   fixDescriptorsForReflection(packageDefinition);
   new ReflectionService(packageDefinition).addToServer(grpc);

@@ -3,9 +3,14 @@ import { parse as parseYaml } from 'yaml';
 import { normaliseKey, sectionKeys } from './keys.ts';
 import { emptyLayer, readBackendMap, unknownKey, type Layer } from './layer.ts';
 
-const sections = ['plugin', 'control_plane', 'backend', 'backends', 'logging'];
+const sections = ['plugin', 'control_plane', 'backend', 'backends', 'consumer', 'logging'];
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Nested maps (consumer.retry_policy) become dotted keys: `retry_policy.max_retries`. */
+function flatten(body: Record<string, unknown>, prefix = ''): [string, unknown][] {
+  return Object.entries(body).flatMap(([k, v]) => (isMap(v) ? flatten(v, `${prefix}${k}.`) : [[`${prefix}${k}`, v] as [string, unknown]]));
+}
 
 /**
  * Reads the YAML file in the SDK's shape (`plugin`, `control_plane`, `backend` or `backends`, `logging`).
@@ -57,7 +62,7 @@ export function readConfigFile(path: string, named: string): Layer {
       layer.problems.push(`${at(section)}: expected a mapping`);
       continue;
     }
-    for (const [key, value] of Object.entries(body)) {
+    for (const [key, value] of flatten(body)) {
       const path = keys[normaliseKey(key)];
       if (path === undefined) layer.problems.push(unknownKey(at(`${section}.${key}`), key, Object.keys(keys)));
       else layer.entries.set(path, { value, source: at(`${section}.${key}`) });

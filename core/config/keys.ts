@@ -20,6 +20,10 @@ export const envKeys: Record<string, { path: string; parse: Parse }> = {
   KAFKA_MAX_MESSAGE_BYTES: { path: 'kafka.maxMessageBytes', parse: 'string' },
   KAFKA_AUTO_CREATE_TOPICS: { path: 'kafka.autoCreateTopics', parse: 'string' },
   KAFKA_REQUEST_TIMEOUT_MS: { path: 'kafka.requestTimeoutMs', parse: 'string' },
+  KAFKA_DEAD_LETTER_TOPIC: { path: 'consumer.deadLetterTopic', parse: 'string' },
+  PRISM_CONSUMER_MAX_UNACKED: { path: 'consumer.maxUnacked', parse: 'string' },
+  PRISM_CONSUMER_MAX_RETRIES: { path: 'consumer.maxRetries', parse: 'string' },
+  PRISM_CONSUMER_SESSION_TIMEOUT_MS: { path: 'consumer.sessionTimeoutMs', parse: 'string' },
   PRISM_LOG_LEVEL: { path: 'log.level', parse: 'string' },
   PRISM_LOG_FORMAT: { path: 'log.format', parse: 'string' },
   PRISM_NAMESPACE: { path: 'namespace', parse: 'string' },
@@ -70,6 +74,22 @@ export const sectionKeys: Record<string, Record<string, string>> = {
   plugin: { name: 'plugin.name', version: 'plugin.version' },
   controlplane: { port: 'controlPlane.port', host: 'controlPlane.host' },
   logging: { level: 'log.level', format: 'log.format' },
+  // The SDK's consumer section; retry_policy's keys arrive flattened as `retrypolicy.<key>`.
+  consumer: {
+    topic: 'kafka.topic',
+    subscriberid: 'consumer.subscriberId',
+    maxunacked: 'consumer.maxUnacked',
+    prefetch: 'consumer.prefetch',
+    sessiontimeoutms: 'consumer.sessionTimeoutMs',
+    ackmode: 'consumer.ackMode',
+    concurrency: 'consumer.concurrency',
+    batchsize: 'consumer.batchSize',
+    'retrypolicy.maxretries': 'consumer.maxRetries',
+    'retrypolicy.initialbackoff': 'consumer.initialBackoffMs',
+    'retrypolicy.maxbackoff': 'consumer.maxBackoffMs',
+    'retrypolicy.backofffactor': 'consumer.backoffFactor',
+    'retrypolicy.deadlettertopic': 'consumer.deadLetterTopic',
+  },
 };
 
 export const normaliseKey = (key: string): string => key.toLowerCase().replaceAll(/[_-]/g, '');

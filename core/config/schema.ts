@@ -30,6 +30,20 @@ export const brokerAddress = z
 const positiveInt = (what: string) =>
   z.coerce.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
 
+/** A duration: a number of milliseconds, or a string such as `250ms`, `2s`, `1m`. */
+const duration = z
+  .union([z.number(), z.string()], { error: 'expected a duration (milliseconds, or 250ms, 2s, 1m)' })
+  .transform((v, ctx) => {
+    if (typeof v === 'number') return v;
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(v);
+    if (m === null) {
+      ctx.addIssue({ code: 'custom', message: 'expected a duration (milliseconds, or 250ms, 2s, 1m)' });
+      return z.NEVER;
+    }
+    return Number(m[1]) * (m[2] === 's' ? 1_000 : m[2] === 'm' ? 60_000 : 1);
+  })
+  .pipe(z.number().int({ error: 'expected a whole number of milliseconds' }).min(0, { error: 'expected a duration ≥ 0' }));
+
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])], {
   error: 'expected true or false',
 }).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
@@ -91,6 +105,24 @@ export const configSchema = z.object({
       autoCreateTopics: bool.default(true),
       requestTimeoutMs: positiveInt('a positive number of milliseconds').default(30_000),
       connectTimeoutMs: positiveInt('a positive number of milliseconds').default(5_000),
+    })
+    .prefault({}),
+  consumer: z
+    .object({
+      /** Stable member id (group.instance.id) when the caller gives none; default derived per subscription. */
+      subscriberId: z.string().min(1, { error: 'expected a non-empty subscriber id' }).max(200, { error: 'expected at most 200 characters' }).optional(),
+      maxUnacked: positiveInt('a positive number of messages').default(100),
+      prefetch: positiveInt('a positive number of records').default(256),
+      sessionTimeoutMs: duration.refine((ms) => ms >= 6_000, { error: 'expected at least 6s (the broker minimum by default)' }).default(10_000),
+      maxRetries: z.coerce.number({ error: 'expected a whole number ≥ 0' }).int({ error: 'expected a whole number ≥ 0' }).min(0, { error: 'expected a whole number ≥ 0' }).default(3),
+      initialBackoffMs: duration.default(100),
+      maxBackoffMs: duration.default(10_000),
+      backoffFactor: z.coerce.number({ error: 'expected a number ≥ 1' }).min(1, { error: 'expected a number ≥ 1' }).default(2),
+      deadLetterTopic: topicName.optional(),
+      /** Upstream keys accepted for compatibility; delivery semantics are fixed per API (see README). */
+      ackMode: lowerEnum(['auto', 'manual', 'client']).optional(),
+      concurrency: positiveInt('a positive number').optional(),
+      batchSize: positiveInt('a positive number').optional(),
     })
     .prefault({}),
   vault: z

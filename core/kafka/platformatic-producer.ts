@@ -89,7 +89,7 @@ export function createPlatformaticProducer(config: Config, options: { lingerMs?:
     const messages = batch.map((p) => {
       const { record } = p;
       const count = partitions.get(record.topic) ?? 0;
-      const partition = record.partition ?? (count === 0 ? 0 : record.key !== undefined ? partitioner.forKey(record.key, count) : partitioner.sticky(record.topic, count));
+      const partition = record.partition ?? (count === 0 ? 0 : record.key !== undefined ? partitioner.forKey(record.key, count) : partitioner.sticky(record.topic, count, p.size));
       return { topic: record.topic, partition, key: record.key, value: record.value, headers: new Map(record.headers.map(([k, v]) => [Buffer.from(k), v])), timestamp: BigInt(p.timestamp) };
     });
     partitioner.rotate();

@@ -52,3 +52,62 @@ export async function listServices(address: string): Promise<string[]> {
     reflection.close();
   }
 }
+
+interface ReadableCall {
+  on(event: 'data', cb: (msg: unknown) => void): void;
+  on(event: 'error', cb: (err: Error) => void): void;
+  on(event: 'end', cb: () => void): void;
+  on(event: 'metadata', cb: () => void): void;
+  cancel(): void;
+}
+
+/** A server-streaming call with a queue of received messages, for tests. */
+export class StreamReader<T> {
+  readonly received: T[] = [];
+  error: (Error & { code?: number }) | undefined;
+  ended = false;
+  readonly call: ReadableCall;
+  #waiters: (() => void)[] = [];
+  /** Resolves when the server sent response headers (the stream is positioned / joined). */
+  readonly ready: Promise<void>;
+
+  constructor(c: Client, method: string, request: unknown, onMessage?: (m: T) => void) {
+    this.call = (c as unknown as Record<string, (req: unknown) => ReadableCall>)[method]!.call(c, request);
+    this.ready = new Promise((resolve, reject) => {
+      this.call.on('metadata', () => resolve());
+      this.call.on('error', reject);
+    });
+    this.call.on('data', (m) => {
+      this.received.push(m as T);
+      onMessage?.(m as T);
+      this.#wake();
+    });
+    this.call.on('error', (e) => {
+      this.error = e;
+      this.#wake();
+    });
+    this.call.on('end', () => {
+      this.ended = true;
+      this.#wake();
+    });
+  }
+
+  /** Waits until `count` messages arrived (or the stream ended/failed, or the timeout passed). */
+  async waitFor(count: number, timeoutMs = 20_000): Promise<T[]> {
+    const until = Date.now() + timeoutMs;
+    while (this.received.length < count && !this.ended && this.error === undefined && Date.now() < until) {
+      await Promise.race([new Promise<void>((r) => this.#waiters.push(r)), new Promise((r) => setTimeout(r, Math.min(200, until - Date.now())))]);
+    }
+    return this.received;
+  }
+
+  cancel(): void {
+    this.call.cancel();
+  }
+
+  #wake(): void {
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const f of w) f();
+  }
+}

@@ -1,0 +1,129 @@
+import { Metadata, type handleServerStreamingCall, type ServerWritableStream } from '@grpc/grpc-js';
+import { isPluginError, PluginError } from '../../core/errors.ts';
+import type { CallContext } from '../../handlers/define.ts';
+import { callContext } from './call-context.ts';
+import { statusName, toPluginError, toServiceError } from './errors.ts';
+import type { Runtime } from './runtime.ts';
+
+export interface ServerStreamOptions {
+  /** Data calls are refused while draining and counted by Drain. */
+  data: boolean;
+  /**
+   * End the stream with UNAVAILABLE as soon as Drain begins. For streams with no natural end (a tail), which would
+   * otherwise hold Drain until its timeout; callers resume elsewhere from their last cursor.
+   */
+  endOnDrain?: boolean;
+}
+
+/** How often an open stream looks whether Drain has begun. */
+const drainCheckMs = 200;
+
+/** Resolves when the stream wants more data or the call is over. */
+function writable(call: ServerWritableStream<unknown, unknown>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      call.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    call.once('drain', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Wraps a handler that resolves with an async iterable as a grpc-js server-streaming handler. The handler positions
+ * itself first (its promise); response headers then tell the caller the stream is live. The wrapper owns flow
+ * control: it pulls the next message only after the previous write was accepted, and waits for `drain` when
+ * `write()` reports a full buffer, so a slow reader bounds memory. Cancellation aborts the handler's signal and ends
+ * its generator; any error is mapped through the one error table and sent exactly once. Metrics and logs as unary.
+ */
+export function serverStream<Req, Res>(
+  runtime: Runtime,
+  operation: string,
+  run: (request: Req, ctx: CallContext) => Promise<AsyncIterable<Res>>,
+  options: ServerStreamOptions,
+): handleServerStreamingCall<Req, Res> {
+  return (call: ServerWritableStream<Req, Res>) => {
+    const { log, metrics } = runtime.scope;
+    const { ctx, abort, dispose } = callContext(call, log, operation);
+    const started = process.hrtime.bigint();
+    let cancelled = false;
+    let sent = 0;
+    call.on('cancelled', () => (cancelled = true));
+    const finish = (code: number, error?: PluginError) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const status = statusName(code);
+      metrics.requestDuration.observe({ operation, status, backend: 'kafka' }, seconds);
+      metrics.requests.inc({ operation, status });
+      const fields = { status, duration_ms: Math.round(seconds * 1e5) / 100, messages: sent };
+      if (error === undefined) ctx.log.debug(fields, 'request finished');
+      else if (error.code === 'INTERNAL') ctx.log.error({ ...fields, err: error }, `request failed: ${error.message}`);
+      else ctx.log.warn({ ...fields, error: error.message }, 'request failed');
+    };
+    let drainWatch: NodeJS.Timeout | undefined;
+    if (options.endOnDrain === true) {
+      drainWatch = setInterval(() => {
+        if (runtime.draining || runtime.stopping) abort.abort(new PluginError('UNAVAILABLE', 'the plugin is draining; resume from the last cursor', { retryable: true }));
+      }, drainCheckMs);
+      drainWatch.unref();
+    }
+
+    const pump = async (): Promise<void> => {
+      const iterable = await run(call.request, ctx);
+      const metadata = new Metadata();
+      metadata.set('x-request-id', ctx.requestId);
+      call.sendMetadata(metadata);
+      const iterator = iterable[Symbol.asyncIterator]();
+      try {
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done === true || abort.signal.aborted) break;
+          sent++;
+          if (!call.write(next.value)) await writable(call, abort.signal);
+        }
+      } finally {
+        // Ends the handler's generator (its finally releases the Kafka connections) whatever ended the loop.
+        await iterator.return?.();
+      }
+    };
+    const exec = (): Promise<void> => {
+      if (options.data && (runtime.draining || runtime.stopping)) {
+        return Promise.reject(new PluginError('UNAVAILABLE', 'the plugin is draining and accepts no new requests', { retryable: true }));
+      }
+      return options.data ? runtime.track(abort, pump) : pump();
+    };
+    /** Why the call ended when the signal fired, as the caller should see it. */
+    const abortError = (): PluginError => {
+      const reason: unknown = abort.signal.reason;
+      if (isPluginError(reason)) return reason;
+      if (reason instanceof Error && reason.message === 'deadline exceeded') return new PluginError('DEADLINE_EXCEEDED', 'the call reached its deadline');
+      return new PluginError('UNAVAILABLE', `the stream was ended: ${reason instanceof Error ? reason.message : String(reason)}`, { retryable: true });
+    };
+    const fail = (error: PluginError) => {
+      const serviceError = toServiceError(error, ctx.requestId);
+      finish(serviceError.code ?? 13, error);
+      call.emit('error', serviceError);
+    };
+    exec()
+      .then(
+        () => {
+          if (cancelled) finish(1);
+          else if (abort.signal.aborted) fail(abortError());
+          else {
+            finish(0);
+            call.end();
+          }
+        },
+        (err: unknown) => {
+          // A cancelled caller is gone: nothing can be sent, only recorded.
+          if (cancelled) finish(1);
+          else fail(abort.signal.aborted ? abortError() : toPluginError(err));
+        },
+      )
+      .finally(() => {
+        clearInterval(drainWatch);
+        dispose();
+      });
+  };
+}

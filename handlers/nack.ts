@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { defineHandler } from './define.ts';
+import { bySession, receiptsSchema, type AckDeps } from './ack.ts';
+
+/**
+ * Negative acknowledgement: `requeue` delivers the messages again (attempt + 1, after the retry backoff) until the
+ * attempt limit, then dead-letters them; without `requeue` they go to the dead-letter topic now. A dead-lettered
+ * message is acknowledged once the dead-letter topic acknowledged its copy.
+ */
+export const nack = defineHandler({
+  operation: 'nack',
+  input: z.object({
+    receipts: receiptsSchema,
+    requeue: z.boolean({ error: 'expected true or false' }).default(false),
+    reason: z.string({ error: 'expected a reason text' }).max(1_000, { error: 'expected a reason of at most 1000 characters' }).default(''),
+  }),
+  async run(deps: AckDeps, input): Promise<{ requeued: number; dead_lettered: number }> {
+    let requeued = 0;
+    let deadLettered = 0;
+    for (const [session, receipts] of bySession(deps, input.receipts)) {
+      const r = await session.nack(receipts, input.requeue, input.reason || 'rejected by the consumer');
+      requeued += r.requeued;
+      deadLettered += r.deadLettered;
+    }
+    return { requeued, dead_lettered: deadLettered };
+  },
+});

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { topicName } from '../core/config/schema.ts';
+import { defineHandler, type CallContext } from './define.ts';
+import { openSession, toQueueMessage, type ConsumeDeps } from './consume.ts';
+
+const member = z.string().regex(/^[a-zA-Z0-9._-]{1,200}$/, { error: 'expected 1–200 characters from a-z A-Z 0-9 . _ -' });
+
+export const subscribeInput = z.object({
+  topic: topicName,
+  subscriber_id: member,
+  options: z.object({
+    group: member.optional(),
+    start: z.enum(['earliest', 'latest'], { error: 'expected "earliest" or "latest"' }).optional(),
+  }, { error: 'expected a map of options' }).strict().default({}),
+});
+
+export interface PubSubMessage {
+  topic: string;
+  payload: Buffer;
+  metadata: Record<string, string>;
+  message_id: string;
+  timestamp: number;
+}
+
+/**
+ * Upstream's Subscribe, which has no ack call. A subscriber is a consumer-group member (group: options.group, else
+ * its subscriber id, so each subscriber sees every message). A message counts as acknowledged once the transport
+ * accepted it, i.e. when the stream asks for the next one; offsets are committed up to there. A subscriber that
+ * disconnects receives again what was written after the last commit (at-least-once).
+ */
+export const subscribe = defineHandler({
+  operation: 'subscribe',
+  input: subscribeInput,
+  async run(deps: ConsumeDeps, input, ctx: CallContext): Promise<AsyncIterable<PubSubMessage>> {
+    const session = await openSession(deps, {
+      topic: input.topic, group: input.options.group ?? input.subscriber_id, subscriber_id: input.subscriber_id, max_unacked: 0,
+      ...(input.options.start === undefined ? {} : { start: input.options.start }),
+    }, ctx);
+    return (async function* () {
+      let previous: string | undefined;
+      try {
+        for await (const d of session.deliveries(ctx.signal)) {
+          if (previous !== undefined) await session.ack([previous]);
+          deps.metrics.messagesConsumed.inc({ topic: input.topic });
+          const m = toQueueMessage(d, session.options.id);
+          previous = d.receipt;
+          yield { topic: m.topic, payload: m.payload, metadata: m.metadata, message_id: m.message_id, timestamp: m.timestamp };
+        }
+      } finally {
+        deps.sessions.remove(session);
+        await session.close(deps.sessions.leaveOnClose);
+      }
+    })();
+  },
+});
+
+/** Ends the subscriber's streams (they complete normally) and leaves the group. */
+export const unsubscribe = defineHandler({
+  operation: 'unsubscribe',
+  input: z.object({ topic: topicName, subscriber_id: member }),
+  async run(deps: ConsumeDeps, input): Promise<{ success: boolean; error: string }> {
+    const sessions = deps.sessions.bySubscriber(input.subscriber_id).filter((s) => s.options.topic === input.topic);
+    for (const s of sessions) {
+      deps.sessions.remove(s);
+      await s.close(true);
+    }
+    return { success: true, error: sessions.length === 0 ? `no subscription of ${input.subscriber_id} to ${input.topic}` : '' };
+  },
+});
