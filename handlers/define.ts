@@ -27,7 +27,12 @@ export function violationsOf(error: z.ZodError, raw: unknown): FieldViolation[] 
   return error.issues.map((issue) => {
     let value: unknown = raw;
     for (const key of issue.path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
-    const field = issue.path.length === 0 ? 'request' : issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
+    const field = issue.path.length === 0 ? 'request' : issue.path.map((k, i) => {
+      if (typeof k === 'number') return `[${k}]`;
+      // Map keys can be anything (empty, dots, spaces): quote them so the path stays readable.
+      if (typeof k !== 'string' || !/^\w[\w-]*$/.test(k)) return `[${JSON.stringify(String(k))}]`;
+      return i === 0 ? k : `.${k}`;
+    }).join('');
     return { field, expected: issue.message.replace(/^expected /, ''), got: showValue(value) };
   });
 }

@@ -11,12 +11,18 @@ export const limits = { maxHeaders: 64, maxHeaderName: 256, maxHeaderValue: 16 *
 
 const bytes = z.union([z.instanceof(Buffer), z.instanceof(Uint8Array)], { error: 'expected bytes' }).transform((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
+/** Metadata entries (Kafka headers): checked here rather than by zod's record keys, whose errors name no key. */
 const headerMap = z
-  .record(
-    z.string().min(1, { error: 'expected a non-empty header name' }).max(limits.maxHeaderName, { error: `expected a header name of at most ${limits.maxHeaderName} characters` }),
-    z.string({ error: 'expected a string header value' }).max(limits.maxHeaderValue, { error: `expected a header value of at most ${limits.maxHeaderValue} characters` }),
-  )
-  .refine((m) => Object.keys(m).length <= limits.maxHeaders, { error: `expected at most ${limits.maxHeaders} metadata entries` });
+  .record(z.string(), z.string({ error: 'expected a string header value' }), { error: 'expected a map of strings' })
+  .superRefine((m, ctx) => {
+    const names = Object.keys(m);
+    if (names.length > limits.maxHeaders) ctx.addIssue({ code: 'custom', message: `expected at most ${limits.maxHeaders} metadata entries` });
+    for (const name of names) {
+      if (name.length === 0) ctx.addIssue({ code: 'custom', path: [name], message: 'expected a non-empty header name' });
+      else if (name.length > limits.maxHeaderName) ctx.addIssue({ code: 'custom', path: [name], message: `expected a header name of at most ${limits.maxHeaderName} characters` });
+      if (m[name]!.length > limits.maxHeaderValue) ctx.addIssue({ code: 'custom', path: [name], message: `expected a header value of at most ${limits.maxHeaderValue} characters` });
+    }
+  });
 
 /** One message as callers send it: gRPC (proto-loader) and function adapters give the same shape. */
 export const messageSchema = (maxPayload: number) =>
