@@ -22,10 +22,12 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject): Promise<void> {
   const external = process.env.KAFKA_BROKERS;
+  let local: Record<string, string> = {};
   if (external === undefined) {
     execFileSync('bash', [`${root}/scripts/infra/up.sh`], { stdio: 'inherit' });
+    local = infraAddresses();
   }
-  const brokers = external ?? '127.0.0.1:9092';
+  const brokers = external ?? local.KAFKA_BROKERS ?? '127.0.0.1:9092';
   const kafka = createPlatformaticKafka(loadConfig({ env: { KAFKA_BROKERS: brokers } }));
   try {
     await kafka.ping({ timeoutMs: 10_000 });
@@ -34,7 +36,7 @@ export default async function setup(project: TestProject): Promise<void> {
   } finally {
     await kafka.close();
   }
-  const openbaoAddr = process.env.PRISM_TEST_OPENBAO_ADDR ?? 'http://127.0.0.1:8200';
+  const openbaoAddr = process.env.PRISM_TEST_OPENBAO_ADDR ?? local.OPENBAO_ADDR ?? 'http://127.0.0.1:8200';
   const health = await fetch(`${openbaoAddr}/v1/sys/health`).catch((err: unknown) => err as Error);
   if (health instanceof Error || !health.ok) {
     throw new Error(`integration tests need OpenBao at ${openbaoAddr}: ${health instanceof Error ? health.message : `HTTP ${health.status}`}`);
@@ -43,7 +45,13 @@ export default async function setup(project: TestProject): Promise<void> {
   const toolsBin = execFileSync('bash', [`${root}/scripts/install-tools.sh`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1)!;
   project.provide('toolsBin', toolsBin);
   project.provide('kafkaBrokers', brokers);
-  project.provide('kafkaSaslBrokers', process.env.PRISM_TEST_KAFKA_SASL_BROKERS ?? '127.0.0.1:9093');
+  project.provide('kafkaSaslBrokers', process.env.PRISM_TEST_KAFKA_SASL_BROKERS ?? local.KAFKA_SASL_BROKERS ?? '127.0.0.1:9093');
   project.provide('openbaoAddr', openbaoAddr);
-  project.provide('openbaoToken', process.env.PRISM_TEST_OPENBAO_TOKEN ?? 'prism-dev-root');
+  project.provide('openbaoToken', process.env.PRISM_TEST_OPENBAO_TOKEN ?? local.OPENBAO_TOKEN ?? 'prism-dev-root');
+}
+
+/** The addresses the local infrastructure is serving (ports may be overridden, see scripts/infra/lib.sh). */
+function infraAddresses(): Record<string, string> {
+  const text = execFileSync('bash', [`${root}/scripts/infra/status.sh`, '--env'], { encoding: 'utf8' });
+  return Object.fromEntries(text.split('\n').map((l) => /^([A-Z_]+)=(\S*)/.exec(l)).filter((m) => m !== null).map((m) => [m[1]!, m[2]!]));
 }
