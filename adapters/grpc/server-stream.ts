@@ -71,11 +71,13 @@ export function serverStream<Req, Res>(
 
     const pump = async (): Promise<void> => {
       const iterable = await run(call.request, ctx);
-      const metadata = new Metadata();
-      metadata.set('x-request-id', ctx.requestId);
-      call.sendMetadata(metadata);
       const iterator = iterable[Symbol.asyncIterator]();
       try {
+        // The caller may have gone while the handler positioned itself.
+        if (abort.signal.aborted) return;
+        const metadata = new Metadata();
+        metadata.set('x-request-id', ctx.requestId);
+        call.sendMetadata(metadata);
         for (;;) {
           const next = await iterator.next();
           if (next.done === true || abort.signal.aborted) break;
@@ -105,10 +107,12 @@ export function serverStream<Req, Res>(
       finish(serviceError.code ?? 13, error);
       call.emit('error', serviceError);
     };
+    // grpc-js reports a passed deadline as a cancellation; the caller sees DEADLINE_EXCEEDED, so do our metrics.
+    const gone = () => finish(ctx.deadline !== undefined && Date.now() >= ctx.deadline ? 4 : 1);
     exec()
       .then(
         () => {
-          if (cancelled) finish(1);
+          if (cancelled) gone();
           else if (abort.signal.aborted) fail(abortError());
           else {
             finish(0);
@@ -117,7 +121,7 @@ export function serverStream<Req, Res>(
         },
         (err: unknown) => {
           // A cancelled caller is gone: nothing can be sent, only recorded.
-          if (cancelled) finish(1);
+          if (cancelled) gone();
           else fail(abort.signal.aborted ? abortError() : toPluginError(err));
         },
       )

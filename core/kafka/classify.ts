@@ -26,6 +26,10 @@ const byKafkaError: Record<string, ErrorCode> = {
   OFFSET_OUT_OF_RANGE: 'FAILED_PRECONDITION',
   NON_EMPTY_GROUP: 'FAILED_PRECONDITION',
   FENCED_INSTANCE_ID: 'FAILED_PRECONDITION',
+  // The group's membership changed under the request (a rebalance, or an active group for an admin commit).
+  UNKNOWN_MEMBER_ID: 'FAILED_PRECONDITION',
+  ILLEGAL_GENERATION: 'FAILED_PRECONDITION',
+  REBALANCE_IN_PROGRESS: 'FAILED_PRECONDITION',
   POLICY_VIOLATION: 'FAILED_PRECONDITION',
   THROTTLING_QUOTA_EXCEEDED: 'RESOURCE_EXHAUSTED',
   NOT_ENOUGH_REPLICAS: 'UNAVAILABLE',
@@ -80,4 +84,10 @@ export function classifyKafkaError(error: unknown, doing: string): PluginError {
   const found = kafkaErrorCode(error);
   if (found === undefined) return new PluginError('INTERNAL', `${doing} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
   return new PluginError(found.code, `${doing} failed: ${found.detail}`, { cause: error });
+}
+
+/** Whether any error in the chain is one of these Kafka protocol errors (by name, e.g. UNKNOWN_MEMBER_ID). */
+export function hasKafkaError(error: unknown, names: string[]): boolean {
+  for (const e of walk(error)) if (typeof e.apiId === 'string' && names.includes(e.apiId)) return true;
+  return false;
 }

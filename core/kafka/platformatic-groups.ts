@@ -1,7 +1,7 @@
 import { Admin, Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
 import type { Config } from '../config/schema.ts';
 import { PluginError } from '../errors.ts';
-import { classifyKafkaError } from './classify.ts';
+import { classifyKafkaError, hasKafkaError } from './classify.ts';
 import { baseClientOptions } from './client-options.ts';
 import type { GroupPort, GroupRecord, GroupSubscription, PartitionOffsets, SubscribeOptions } from './group-port.ts';
 
@@ -141,9 +141,10 @@ export function createPlatformaticGroups(config: Config): GroupPort {
         await getAdmin().alterConsumerGroupOffsets({ groupId: group, topics: [{ name: topic, partitionOffsets: [...target].map(([partition, offset]) => ({ partition, offset })) }] });
         return new Map([...target].map(([p, o]) => [p, String(o)]));
       } catch (err) {
-        const e = classifyKafkaError(err, `seeking group ${group} on ${topic}`);
-        if (/UNKNOWN_MEMBER_ID|NON_EMPTY_GROUP|REBALANCE_IN_PROGRESS/.test(e.message)) throw new PluginError('FAILED_PRECONDITION', `group ${group} has active members; stop its consumers before seeking`, { cause: err });
-        throw e;
+        if (hasKafkaError(err, ['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NON_EMPTY_GROUP'])) {
+          throw new PluginError('FAILED_PRECONDITION', `group ${group} has active members; stop its consumers before seeking`, { cause: err });
+        }
+        throw classifyKafkaError(err, `seeking group ${group} on ${topic}`);
       }
     },
 

@@ -22,7 +22,7 @@ export interface EventFilter {
 
 const EMPTY = Buffer.alloc(0);
 /** Shared by every event without tags (read-only downstream): one object less per event. */
-const NO_TAGS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const NO_TAGS: Record<string, string> = Object.freeze({});
 
 /** Whether a record passes the key and tag filters (a record without a key has the empty key). */
 export function matches(record: ConsumedRecord, filter: EventFilter): boolean {

@@ -178,6 +178,29 @@ describe('queue consume with explicit acknowledgement', () => {
     expect(ours.partitions.map((p) => p.committed)).toEqual(['3', '3', '2']);
   });
 
+  it('seeks an idle group to earliest, a timestamp and explicit offsets; refuses while a member is active', async () => {
+    const topic = name('q-seek');
+    const group = name('g');
+    await publishAll(topic, 3, () => ({ partition: 0 }));
+    await new Promise((r) => setTimeout(r, 20));
+    const middle = Date.now();
+    await new Promise((r) => setTimeout(r, 20));
+    await publishAll(topic, 2, () => ({ partition: 0 }));
+    const committedOf0 = async () => (await call<{ partitions: { partition: number; committed: string }[] }>(queue, 'GetOffsets', { topic, group })).partitions[0]!.committed;
+
+    expect(await call(queue, 'Seek', { topic, group, earliest_or_latest: 'latest' })).toMatchObject({ committed: { 0: '5' } });
+    expect(await committedOf0()).toBe('5');
+    await call(queue, 'Seek', { topic, group, timestamp: String(middle) });
+    expect(await committedOf0()).toBe('3');
+    await call(queue, 'Seek', { topic, group, offsets: { offsets: { 0: '1' } } });
+    expect(await committedOf0()).toBe('1');
+    const s = new StreamReader<QueueMessage>(queue, 'Consume', { topic, group });
+    expect((await s.waitFor(4)).map((m) => m.offset)).toEqual(['1', '2', '3', '4']);
+    const busy = await call(queue, 'Seek', { topic, group, earliest_or_latest: 'earliest' }).catch((e: ServiceError) => e) as ServiceError;
+    expect(busy.code).toBe(9);
+    s.cancel();
+  });
+
   it('rejects malformed receipts and unknown subscriptions clearly', async () => {
     const bad = await call(queue, 'Ack', { receipts: ['nonsense'] }).catch((e: ServiceError) => e) as ServiceError;
     expect(bad.code).toBe(3);

@@ -117,7 +117,7 @@ describe('tail handler', () => {
       ['a negative start_time', { topic: 'events', start_time: '-5' }, 'start_time: expected start_time: Unix epoch milliseconds, 0 or more, got "-5"'],
       ['a bad topic', { topic: 'a/b' }, 'topic: expected a topic name of 1–249 characters from a-z A-Z 0-9 . _ -, got "a/b"'],
       ['a malformed cursor', { topic: 'events', cursor: 'not a cursor!' }, 'cursor: expected a cursor returned by an earlier Tail call, got "not a cursor!"'],
-      ['a cursor of a query', { topic: 'events', cursor: encodeQueryCursor({ topic: 'events', startTime: null, endTime: null, filter: '', ends: new Map(), positions: new Map() }) }, 'cursor: expected a cursor returned by an earlier Tail call'],
+      ['a cursor of a query', { topic: 'events', cursor: encodeQueryCursor({ topic: 'events', startTime: null, endTime: null, filter: '', ends: new Map(), positions: new Map(), bytesPerRecord: 0 }) }, 'cursor: expected a cursor returned by an earlier Tail call'],
       ['a cursor of another topic', { topic: 'events', cursor: encodeTailCursor({ topic: 'orders', positions: new Map([[0, '1']]) }) }, 'cursor: expected a cursor of topic events, got a cursor of topic orders'],
       ['a cursor naming a partition the topic lacks', { topic: 'events', cursor: encodeTailCursor({ topic: 'events', positions: new Map([[7, '1']]) }) }, "cursor: expected a cursor of this topic's 3 partitions, got a cursor naming partition 7"],
       ['an offset for a partition the topic lacks', { topic: 'events', start_offsets: { 9: '0' } }, 'start_offsets.9: expected a partition of this topic (0–2), got 9'],

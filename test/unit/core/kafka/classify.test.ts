@@ -1,7 +1,7 @@
 import { AuthenticationError, MultipleErrors, NetworkError, ProtocolError, TimeoutError } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { PluginError } from '../../../../core/errors.ts';
-import { classifyKafkaError } from '../../../../core/kafka/classify.ts';
+import { classifyKafkaError, hasKafkaError } from '../../../../core/kafka/classify.ts';
 
 describe('classifyKafkaError', () => {
   it.each([
@@ -29,6 +29,13 @@ describe('classifyKafkaError', () => {
     const e = classifyKafkaError(many, 'metadata');
     expect(e.code).toBe('UNAUTHENTICATED');
     expect(e.message).toBe('metadata failed: SASL_AUTHENTICATION_FAILED');
+  });
+
+  it('finds a protocol error by name inside nested aggregates (admin offset commit on an active group)', () => {
+    const nested = new MultipleErrors('Altering consumer group offsets failed.', [new MultipleErrors('OffsetCommit failed', [new ProtocolError('UNKNOWN_MEMBER_ID')])]);
+    expect(hasKafkaError(nested, ['UNKNOWN_MEMBER_ID'])).toBe(true);
+    expect(hasKafkaError(nested, ['NOT_COORDINATOR'])).toBe(false);
+    expect(classifyKafkaError(nested, 'seek').code).toBe('FAILED_PRECONDITION');
   });
 
   it('passes plugin errors through unchanged', () => {
