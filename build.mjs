@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const outdir = process.env.PRISM_BUILD_OUTDIR ?? join(root, 'dist');
-const entries = { server: 'adapters/grpc/main.ts' };
+// server: the gRPC runtime (container, Prism launch); function: the function runtime (Lambda-compatible handler).
+const entries = { server: 'adapters/grpc/main.ts', function: 'adapters/function/main.ts' };
 
 // Packages that load files relative to their own module (__dirname). Their asset folders are copied to
 // dist/assets/<same path under node_modules>, and __dirname in their code is rewritten to point there.

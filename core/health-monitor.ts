@@ -13,6 +13,19 @@ export interface HealthReport {
   ready: boolean;
 }
 
+/** What readiness needs to know about the Kafka credentials (the credential source's status). */
+export interface CredentialHealth {
+  /** false: no usable credentials (never fetched, or expired): not ready, UNHEALTHY. */
+  valid: boolean;
+  /** Usable but at risk (e.g. the secret store is unreachable and cached credentials are in use): DEGRADED, still ready. */
+  degraded?: string;
+  message?: string;
+  /** Seconds until the credentials expire, when they do. */
+  expiresInS?: number;
+  /** Where they come from (`config`, `vault-lease`, `vault-kv`…). */
+  source?: string;
+}
+
 export interface HealthMonitorOptions {
   kafka: KafkaPort;
   /** Records handed to the producer and not yet acknowledged. */
@@ -24,12 +37,20 @@ export interface HealthMonitorOptions {
   /** A probe older than this no longer counts as "reachable" (a hung broker must not look healthy forever). */
   staleAfterMs: number;
   timeoutMs: number;
+  /** The credentials' state, read at every report; absent means there is nothing to check (PLAINTEXT or static). */
+  credentials?: () => CredentialHealth;
+  /** Total consumer lag over the open queue subscriptions, when known. */
+  consumerLag?: () => number | undefined;
   now?: () => number;
 }
 
 /**
- * Tracks the truth about the brokers with a metadata round trip every `intervalMs`, and tells listeners when the
- * overall status changes (gRPC health Watch, the health metric).
+ * The one source of health: gRPC Check/Watch, LifecycleInterface.HealthCheck, the HTTP readiness probes and the
+ * health metric all read `report()`. Tracks the truth about the brokers with a metadata round trip every
+ * `intervalMs`, and tells listeners when the overall status changes.
+ *
+ * Ready = a round trip succeeded within `staleAfterMs` AND the credentials are valid AND not draining. Degraded
+ * credentials are reported (DEGRADED) but stay ready: traffic still flows on the cached credentials.
  */
 export class HealthMonitor {
   readonly #o: HealthMonitorOptions;
@@ -94,6 +115,8 @@ export class HealthMonitor {
   report(): HealthReport {
     const now = this.#now();
     const reachable = this.#lastOkAt !== undefined && now - this.#lastOkAt <= this.#o.staleAfterMs;
+    const credentials = this.#credentials();
+    const lag = this.#o.consumerLag?.();
     const details: Record<string, string> = {
       brokers: this.#o.brokers.join(','),
       brokers_reachable: String(reachable),
@@ -101,12 +124,27 @@ export class HealthMonitor {
       producer_queue: String(this.#o.pending()),
       topic: this.#o.topic,
     };
+    if (lag !== undefined) details.consumer_lag = String(lag);
+    if (credentials?.source !== undefined) details.credential_source = credentials.source;
+    if (credentials?.expiresInS !== undefined) details.credential_expires_in_s = String(credentials.expiresInS);
     if (this.#lastOkAt !== undefined) details.last_contact_ms_ago = String(now - this.#lastOkAt);
     if (this.#lastError !== undefined) details.last_error = this.#lastError;
     if (this.#draining !== undefined) return { status: 'DEGRADED', message: `draining: ${this.#draining}`, details: { ...details, draining: 'true' }, ready: false };
-    if (reachable) return { status: 'HEALTHY', message: `connected to ${this.#brokerCount} broker(s)`, details, ready: true };
-    const message = this.#lastError ?? (this.#lastOkAt === undefined ? `no answer yet from brokers ${this.#o.brokers.join(',')}` : `no answer from brokers for ${now - this.#lastOkAt} ms`);
-    return { status: 'UNHEALTHY', message, details, ready: false };
+    const problems: string[] = [];
+    if (!reachable) problems.push(this.#lastError ?? (this.#lastOkAt === undefined ? `no answer yet from brokers ${this.#o.brokers.join(',')}` : `no answer from brokers for ${now - this.#lastOkAt} ms`));
+    if (credentials?.valid === false) problems.push(credentials.message ?? 'the Kafka credentials are not valid');
+    if (problems.length > 0) return { status: 'UNHEALTHY', message: problems.join('; '), details, ready: false };
+    if (credentials?.degraded !== undefined) return { status: 'DEGRADED', message: credentials.degraded, details, ready: true };
+    return { status: 'HEALTHY', message: `connected to ${this.#brokerCount} broker(s)`, details, ready: true };
+  }
+
+  /** The credentials hook's answer; a hook that throws counts as invalid credentials (fail closed). */
+  #credentials(): CredentialHealth | undefined {
+    try {
+      return this.#o.credentials?.();
+    } catch (err) {
+      return { valid: false, message: `credential status unavailable: ${err instanceof Error ? err.message : String(err)}` };
+    }
   }
 
   #notify(): void {

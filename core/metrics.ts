@@ -1,4 +1,8 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { healthStatusValue, type HealthStatus } from './health-monitor.ts';
+import { createCredentialMetrics } from './metrics-credentials.ts';
+import { registerProcessMetrics } from './metrics-process.ts';
+import { createQueueMetrics } from './metrics-queue.ts';
 
 /** prism_request_duration_seconds buckets, as Prism defines them (prism-contracts.md §8). */
 const requestBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -6,17 +10,22 @@ const requestBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 /**
  * The plugin's metrics on its own Registry (never prom-client's global one, so two runtimes or tests in one
  * process do not collide). Label values are bounded: operation names, status codes, topics — never ids or keys.
+ * Every name passes `promtool check metrics`.
  */
 export function createMetrics(options: { namespace: string; defaultMetrics?: boolean }) {
   const registry = new Registry();
   registry.setDefaultLabels({ namespace: options.namespace });
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics !== false) registerProcessMetrics(registry);
   const registers = [registry];
-  // The producer is replaced when Initialize reconfigures; the gauge reads whichever is current at scrape time.
+  // Initialize replaces the producer and the health monitor; these gauges read whichever is current at scrape time.
   let producerQueue: () => number = () => 0;
+  let health: (() => HealthStatus) | undefined;
   return {
     producerQueueSource: (source: () => number) => {
       producerQueue = source;
+    },
+    healthSource: (source: () => HealthStatus) => {
+      health = source;
     },
     registry,
     messagesProduced: new Counter({ name: 'kafka_plugin_messages_produced_total', help: 'Records acknowledged by the broker', labelNames: ['topic'], registers }),
@@ -30,7 +39,15 @@ export function createMetrics(options: { namespace: string; defaultMetrics?: boo
       },
     }),
     deliveryErrors: new Counter({ name: 'kafka_plugin_delivery_errors_total', help: 'Produce or delivery failures', labelNames: ['topic', 'code'], registers }),
-    healthStatus: new Gauge({ name: 'kafka_plugin_health_status', help: 'Health: 1 healthy, 2 degraded, 3 unhealthy (LifecycleInterface HealthStatus values)', registers }),
+    healthStatus: new Gauge({
+      name: 'kafka_plugin_health_status',
+      help: 'Health: 1 healthy, 2 degraded, 3 unhealthy (LifecycleInterface HealthStatus values)',
+      registers,
+      collect() {
+        // The status at scrape time, not at the last change notification (staleness is a matter of time).
+        if (health !== undefined) this.set(healthStatusValue[health()]);
+      },
+    }),
     requestDuration: new Histogram({ name: 'prism_request_duration_seconds', help: 'Request duration by operation and status', labelNames: ['operation', 'status', 'backend'], buckets: requestBuckets, registers }),
     queueEvents: {
       redelivered: new Counter({ name: 'prism_queue_redeliveries_total', help: 'Messages delivered again after a nack', labelNames: ['topic'], registers }),
@@ -38,6 +55,10 @@ export function createMetrics(options: { namespace: string; defaultMetrics?: boo
       commitFailures: new Counter({ name: 'prism_queue_commit_failures_total', help: 'Offset commits that failed (the messages are redelivered)', labelNames: ['topic'], registers }),
       rebalances: new Counter({ name: 'prism_queue_rebalances_total', help: 'Partition assignments received by queue subscriptions', labelNames: ['topic'], registers }),
     },
+    /** prism_queue_unacked{topic} and prism_consumer_lag{group,topic,partition}. */
+    queue: createQueueMetrics(registers),
+    /** prism_credential_ttl_seconds, prism_credential_renewals_total, prism_credential_rotations_total. */
+    credentials: createCredentialMetrics(registers),
     requests: new Counter({ name: 'prism_requests_total', help: 'Requests by operation and status', labelNames: ['operation', 'status'], registers }),
   };
 }

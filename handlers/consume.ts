@@ -3,11 +3,13 @@ import { z } from 'zod';
 import { topicName } from '../core/config/schema.ts';
 import type { Config } from '../core/config/schema.ts';
 import type { GroupPort } from '../core/kafka/group-port.ts';
+import type { OpenSubscriptions } from '../core/lag-subscriptions.ts';
 import type { ProducerPort } from '../core/kafka/producer-port.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { SessionRegistry } from '../core/queue/registry.ts';
 import { QueueSession, type Delivery } from '../core/queue/session.ts';
 import { defineHandler, type CallContext } from './define.ts';
+import { withCleanup } from './stream/with-cleanup.ts';
 import { messageIdHeader } from './queue/message-input.ts';
 
 export interface ConsumeDeps {
@@ -18,6 +20,8 @@ export interface ConsumeDeps {
   metrics: Pick<Metrics, 'messagesConsumed' | 'queueEvents'>;
   /** Prefix of generated subscriber ids (host and process), set by the composition root. */
   memberPrefix: string;
+  /** Open subscriptions as the lag and unacked metrics see them (optional: unit tests need none). */
+  subscriptions?: Pick<OpenSubscriptions, 'add'>;
 }
 
 const memberId = z.string().regex(/^[a-zA-Z0-9._-]{1,200}$/, { error: 'expected 1–200 characters from a-z A-Z 0-9 . _ -' });
@@ -69,19 +73,22 @@ export const consume = defineHandler({
   input: consumeInput,
   async run(deps: ConsumeDeps, input, ctx: CallContext): Promise<AsyncIterable<QueueMessage>> {
     const session = await openSession(deps, input, ctx);
-    return (async function* () {
-      try {
-        for await (const d of session.deliveries(ctx.signal)) {
-          deps.metrics.messagesConsumed.inc({ topic: input.topic });
-          yield toQueueMessage(d, session.options.id);
-        }
-      } finally {
-        deps.sessions.remove(session);
-        await session.close(deps.sessions.leaveOnClose);
+    const messages = async function* () {
+      for await (const d of session.deliveries(ctx.signal)) {
+        deps.metrics.messagesConsumed.inc({ topic: input.topic });
+        yield toQueueMessage(d, session.options.id);
       }
-    })();
+    };
+    // The membership exists already: release it however the stream ends, even if the caller never reads.
+    return withCleanup(messages(), () => closeSession(deps, session));
   },
 });
+
+/** Unregisters and closes a session; leaves the group unless the process is draining (static membership). */
+export async function closeSession(deps: ConsumeDeps, session: QueueSession): Promise<void> {
+  deps.sessions.remove(session);
+  await session.close(deps.sessions.leaveOnClose);
+}
 
 /** Creates, registers and returns a session; a previous stream under the same subscriber id is ended first. */
 export async function openSession(deps: ConsumeDeps, input: z.output<typeof consumeInput> & { start?: 'earliest' | 'latest' }, ctx: CallContext): Promise<QueueSession> {
@@ -92,9 +99,10 @@ export async function openSession(deps: ConsumeDeps, input: z.output<typeof cons
     deps.sessions.remove(old);
     await old.close(false);
   }
-  const sub = await deps.groups.subscribe({
+  const subscribeOptions = {
     topic: input.topic, group, instanceId: subscriber, autoOffsetReset: input.start ?? kafka.autoOffsetReset, prefetch: consumer.prefetch, sessionTimeoutMs: consumer.sessionTimeoutMs,
-  });
+  };
+  const sub = await deps.groups.subscribe(subscribeOptions);
   const events = deps.metrics.queueEvents;
   const session = new QueueSession({
     id: `${subscriber}~${randomUUID().slice(0, 8)}`,
@@ -104,6 +112,7 @@ export async function openSession(deps: ConsumeDeps, input: z.output<typeof cons
     maxAttempts: consumer.maxRetries + 1,
     deadLetterTopic: consumer.deadLetterTopic ?? `${input.topic}.dlq`,
     backoff: { initialMs: consumer.initialBackoffMs, maxMs: consumer.maxBackoffMs, factor: consumer.backoffFactor },
+    subscribe: subscribeOptions,
     events: {
       delivered: (again) => again && events.redelivered.inc({ topic: input.topic }),
       deadLettered: () => events.deadLettered.inc({ topic: input.topic }),
@@ -118,5 +127,6 @@ export async function openSession(deps: ConsumeDeps, input: z.output<typeof cons
     },
   }, sub, deps.producer);
   deps.sessions.add(session);
+  deps.subscriptions?.add(session);
   return session;
 }

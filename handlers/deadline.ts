@@ -1,4 +1,4 @@
-import { PluginError } from '../core/errors.ts';
+import { PluginError, isPluginError } from '../core/errors.ts';
 import type { CallContext } from './define.ts';
 
 /** Answer this long before the caller's deadline, so the caller reads our status rather than its own timeout. */
@@ -16,7 +16,11 @@ export function beforeDeadline<T>(work: Promise<T>, ctx: CallContext, what: stri
       cleanup();
       reject(error);
     };
-    const onAbort = () => fail(new PluginError('CANCELLED', `${what}: the call was cancelled`));
+    // The runtime aborts with a PluginError when it ends a call itself (a drain running out of time): pass that on.
+    const onAbort = () => {
+      const reason: unknown = ctx.signal.reason;
+      fail(isPluginError(reason) ? reason : new PluginError('CANCELLED', `${what}: the call was cancelled`));
+    };
     const cleanup = () => {
       clearTimeout(timer);
       ctx.signal.removeEventListener('abort', onAbort);

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { topicName } from '../core/config/schema.ts';
 import { defineHandler, type CallContext } from './define.ts';
-import { openSession, toQueueMessage, type ConsumeDeps } from './consume.ts';
+import { closeSession, openSession, toQueueMessage, type ConsumeDeps } from './consume.ts';
+import { withCleanup } from './stream/with-cleanup.ts';
 
 const member = z.string().regex(/^[a-zA-Z0-9._-]{1,200}$/, { error: 'expected 1–200 characters from a-z A-Z 0-9 . _ -' });
 
@@ -36,21 +37,17 @@ export const subscribe = defineHandler({
       topic: input.topic, group: input.options.group ?? input.subscriber_id, subscriber_id: input.subscriber_id, max_unacked: 0,
       ...(input.options.start === undefined ? {} : { start: input.options.start }),
     }, ctx);
-    return (async function* () {
+    const messages = async function* () {
       let previous: string | undefined;
-      try {
-        for await (const d of session.deliveries(ctx.signal)) {
-          if (previous !== undefined) await session.ack([previous]);
-          deps.metrics.messagesConsumed.inc({ topic: input.topic });
-          const m = toQueueMessage(d, session.options.id);
-          previous = d.receipt;
-          yield { topic: m.topic, payload: m.payload, metadata: m.metadata, message_id: m.message_id, timestamp: m.timestamp };
-        }
-      } finally {
-        deps.sessions.remove(session);
-        await session.close(deps.sessions.leaveOnClose);
+      for await (const d of session.deliveries(ctx.signal)) {
+        if (previous !== undefined) await session.ack([previous]);
+        deps.metrics.messagesConsumed.inc({ topic: input.topic });
+        const m = toQueueMessage(d, session.options.id);
+        previous = d.receipt;
+        yield { topic: m.topic, payload: m.payload, metadata: m.metadata, message_id: m.message_id, timestamp: m.timestamp };
       }
-    })();
+    };
+    return withCleanup(messages(), () => closeSession(deps, session));
   },
 });
 

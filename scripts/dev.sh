@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [[ -z "${KAFKA_BROKERS:-}" ]]; then
+  bash scripts/infra/install-prereqs.sh
   bash scripts/infra/up.sh
   export KAFKA_BROKERS=127.0.0.1:9092
 fi

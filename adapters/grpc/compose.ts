@@ -7,11 +7,18 @@ import { createPlatformaticGroups } from '../../core/kafka/platformatic-groups.t
 import { createPlatformaticProducer } from '../../core/kafka/platformatic-producer.ts';
 import { createPlatformaticReader } from '../../core/kafka/platformatic-reader.ts';
 import type { KafkaPort } from '../../core/kafka/port.ts';
+import { isPluginError } from '../../core/errors.ts';
+import { observeQueues } from '../../core/lag-observer.ts';
+import type { OpenSubscriptions } from '../../core/lag-subscriptions.ts';
+import { probeCredentials } from '../../core/kafka/probe.ts';
 import type { ProducerPort } from '../../core/kafka/producer-port.ts';
+import { RotatingProducer } from '../../core/kafka/rotating-producer.ts';
 import type { ReaderPort } from '../../core/kafka/reader-port.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import { SessionRegistry } from '../../core/queue/registry.ts';
+import type { CredentialSource } from '../../core/secrets/credentials.ts';
+import { createCredentialSource } from '../../core/secrets/create.ts';
 import type { SecretScrubber } from '../../core/secrets-scrubber.ts';
 
 /** Long-lived collaborators handed to handlers. */
@@ -25,8 +32,12 @@ export interface Deps {
   groups: GroupPort;
   /** Open queue subscriptions, so Ack/Nack reach the stream that delivered a message. */
   sessions: SessionRegistry;
+  /** Open subscriptions as the lag and unacked metrics see them. */
+  subscriptions: OpenSubscriptions;
   /** Group-less reads for tail and query, and topic creation for CreateStream. */
   reader: ReaderPort;
+  /** Kafka SASL credentials: static, or from Vault with renewal and rotation. */
+  credentials: CredentialSource;
   health: HealthMonitor;
   /** Request limits from config, one object per config (handlers cache schemas per deps). */
   limits: { maxMessageBytes: number };
@@ -52,11 +63,24 @@ export interface ProcessScope {
  */
 export function createDeps(config: Config, scope: ProcessScope, overrides: Partial<Deps> = {}): Deps {
   scope.scrubber.add(config.kafka.sasl.password);
-  const kafka = overrides.kafka ?? createPlatformaticKafka(config);
-  const producer = overrides.producer ?? createPlatformaticProducer(config);
-  const groups = overrides.groups ?? createPlatformaticGroups(config);
-  const reader = overrides.reader ?? createPlatformaticReader(config);
+  const credentials = overrides.credentials ?? createCredentialSource(config, scope.log, scope.scrubber, scope.metrics.credentials);
+  // Every client reads the credentials when it opens a connection, so new connections always use the current ones.
+  const auth = { current: () => credentials.current() };
+  const cluster = overrides.kafka ?? createPlatformaticKafka(config, auth);
+  // A broker that refuses the credentials (revoked lease, deleted user) makes the source fetch them again.
+  const kafka: KafkaPort = {
+    ping: (options) => cluster.ping(options).catch((err: unknown) => {
+      if (isPluginError(err) && err.code === 'UNAUTHENTICATED') credentials.rejected();
+      throw err;
+    }),
+    close: () => cluster.close(),
+  };
+  const rotating = new RotatingProducer(() => createPlatformaticProducer(config, { auth }));
+  const producer = overrides.producer ?? rotating;
+  const groups = overrides.groups ?? createPlatformaticGroups(config, auth);
+  const reader = overrides.reader ?? createPlatformaticReader(config, auth);
   const sessions = overrides.sessions ?? new SessionRegistry();
+  const queues = observeQueues({ groups, sessions, metrics: scope.metrics, log: scope.log });
   const health = overrides.health ?? new HealthMonitor({
     kafka,
     pending: () => producer.pending(),
@@ -66,17 +90,35 @@ export function createDeps(config: Config, scope: ProcessScope, overrides: Parti
     // Readiness needs a successful round trip within the last few seconds.
     staleAfterMs: 6_000,
     timeoutMs: 2_000,
+    consumerLag: () => queues.lag.total(),
+    credentials: () => credentials.status(),
+  });
+  scope.metrics.credentials.ttlSource(() => {
+    const status = credentials.status();
+    return { source: status.source, ...(status.expiresInS === undefined ? {} : { expiresInS: status.expiresInS }) };
+  });
+  // Rotation: new credentials are probed at the brokers first; then the producer and the consumer groups move to
+  // clients that use them (no publish fails, static members rejoin without a rebalance); old leases go last.
+  credentials.setVerifier((next) => probeCredentials(config, next));
+  credentials.onRotate(async (next, previous) => {
+    await Promise.all([rotating.rotate(), sessions.resubscribeAll(groups)]);
+    scope.log.info({ username: next.username, previous_username: previous?.username }, 'kafka clients moved to the new credentials');
   });
   scope.metrics.producerQueueSource(() => producer.pending());
+  scope.metrics.healthSource(() => health.report().status);
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= (async () => {
     health.stop();
+    queues.stop();
     await sessions.closeAll(false);
     await producer.close();
     await Promise.all([groups.close(), reader.close(), kafka.close()]);
+    // Revoke the lease only once nothing uses the credentials any more.
+    await credentials.close();
   })());
   return {
-    config, log: scope.log, metrics: scope.metrics, kafka, producer, groups, sessions, reader, health,
+    config, log: scope.log, metrics: scope.metrics, kafka, producer, groups, sessions, reader, health, credentials,
+    subscriptions: queues.subscriptions,
     limits: { maxMessageBytes: config.kafka.maxMessageBytes },
     memberPrefix: `${hostname()}-${process.pid}`,
     close,

@@ -4,13 +4,17 @@ import { emptyLayer, type Layer } from '../../core/config/layer.ts';
 const flagTable: Record<string, { path?: string; takes: boolean; help: string }> = {
   'grpc-port': { path: 'controlPlane.port', takes: true, help: 'port for gRPC and HTTP (Rust proxy launch mode); default 9091' },
   port: { path: 'controlPlane.port', takes: true, help: 'same as --grpc-port' },
+  'proxy-addr': { path: 'controlPlane.proxyAddr', takes: true, help: 'callback mode: dial the proxy\'s ProxyControlPlane at host:port' },
+  'metrics-port': { path: 'controlPlane.metricsPort', takes: true, help: 'also serve probes and /metrics on this HTTP-only port' },
   config: { takes: true, help: 'YAML configuration file (same as PRISM_PLUGIN_CONFIG)' },
   'log-level': { path: 'log.level', takes: true, help: 'trace, debug, info, warn, error or fatal; default info' },
   debug: { path: 'log.level', takes: false, help: 'same as --log-level debug' },
+  v: { path: 'log.level', takes: false, help: 'same as --debug (the SDK\'s verbose flag)' },
   help: { takes: false, help: 'print this help and exit' },
   version: { takes: false, help: 'print the version and exit' },
 };
 
+/** What the command line asked for: a configuration layer, plus the flags that are not configuration. */
 export interface Flags {
   layer: Layer;
   configFile?: string;
@@ -18,14 +22,17 @@ export interface Flags {
   version: boolean;
 }
 
+/** The `--help` text: every flag with what it does. */
 export function usage(): string {
-  const lines = Object.entries(flagTable).map(([name, f]) => `  --${name}${f.takes ? ' <value>' : ''}`.padEnd(28) + f.help);
+  const lines = Object.entries(flagTable).map(([name, f]) => `  ${name.length === 1 ? '-' : '--'}${name}${f.takes ? ' <value>' : ''}`.padEnd(28) + f.help);
   return [
     'Usage: prism-kafka-plugin [flags]',
     '',
     'Flags (one or two dashes; --flag=value or --flag value):',
     ...lines,
     '',
+    'Launch modes: --grpc-port N (Rust proxy); GRPC_PORT + HEALTH_PORT (pattern launcher); -proxy-addr host:port',
+    '(callback); environment only, port 9091 (container). See README, "Launch modes".',
     'Configuration also comes from the environment (KAFKA_BROKERS, KAFKA_TOPIC, …) and the YAML file; see README.',
   ].join('\n');
 }
@@ -53,10 +60,12 @@ export function parseFlags(argv: string[]): Flags {
       i++;
     }
     const source = `flag --${name}`;
+    // Go's boolean flags may be written `-debug=false`.
+    if (!spec.takes && value !== undefined && /^(false|0)$/i.test(value)) continue;
     if (name === 'help') flags.help = true;
     else if (name === 'version') flags.version = true;
     else if (name === 'config') flags.configFile = value;
-    else if (name === 'debug') layer.entries.set('log.level', { value: 'debug', source });
+    else if (name === 'debug' || name === 'v') layer.entries.set('log.level', { value: 'debug', source });
     else layer.entries.set(spec.path!, { value, source });
   }
   return flags;

@@ -1,8 +1,6 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import { ConfigError, loadConfig, type ConfigSources } from '../../core/config/load.ts';
-import { readInitializeConfig } from '../../core/config/struct.ts';
-import { health } from '../../handlers/health.ts';
-import { interfaceDeclarations } from './interfaces.ts';
+import type { ConfigSources } from '../../core/config/load.ts';
+import { lifecycleOperations } from './lifecycle-operations.ts';
 import { structToJson, type ProtoStruct } from './struct.ts';
 import type { Runtime } from './runtime.ts';
 import { unary } from './unary.ts';
@@ -17,52 +15,20 @@ export interface LifecycleOptions {
   defaultTimeoutMs: number;
 }
 
-const seconds = (value: number | undefined, fallbackMs: number) => (value !== undefined && value > 0 ? value * 1000 : fallbackMs);
-
 /** prism.interfaces.LifecycleInterface. Errors travel in-band (success=false, error=…) with gRPC status OK. */
 export function lifecycleService({ runtime, sources, onStopped, defaultTimeoutMs }: LifecycleOptions): UntypedServiceImplementation {
+  const ops = lifecycleOperations({ runtime, sources, defaultTimeoutMs });
   const lifecycle = { data: false };
   return {
-    Initialize: unary(runtime, 'initialize', async (req: { name?: string; version?: string; config?: ProtoStruct }, ctx) => {
-      const json = structToJson(req.config);
-      try {
-        if (Object.keys(json).length > 0) {
-          const config = loadConfig({ ...sources, overrides: [readInitializeConfig(json), ...(sources.overrides ?? [])] });
-          await runtime.reconfigure(config);
-          ctx.log.info({ brokers: config.kafka.brokers, topic: config.kafka.topic }, 'reconfigured by Initialize');
-        }
-      } catch (err) {
-        if (err instanceof ConfigError) return { success: false, error: err.message };
-        throw err;
-      }
-      const { config } = runtime.deps;
-      return {
-        success: true,
-        error: '',
-        metadata: { name: config.plugin.name, version: config.plugin.version, interfaces: interfaceDeclarations(), extra: { backend: 'kafka' } },
-      };
-    }, lifecycle),
-
-    Start: unary(runtime, 'start', () => {
-      runtime.start();
-      return Promise.resolve({ success: true, error: '', data_endpoint: '' });
-    }, lifecycle),
-
-    Drain: unary(runtime, 'drain', async (req: { timeout_seconds?: number; reason?: string }) => {
-      const { drained, aborted } = await runtime.drain(seconds(req.timeout_seconds, defaultTimeoutMs), req.reason || 'drain requested');
-      return { success: true, error: '', drained_operations: String(drained), aborted_operations: String(aborted) };
-    }, lifecycle),
-
-    Stop: unary(runtime, 'stop', async (req: { timeout_seconds?: number }) => {
-      await runtime.stop(seconds(req.timeout_seconds, defaultTimeoutMs), 'Stop requested');
-      // End the process after this answer has been written.
+    Initialize: unary(runtime, 'initialize', (req: { name?: string; version?: string; config?: ProtoStruct }, ctx) => ops.initialize(structToJson(req.config), ctx), lifecycle),
+    Start: unary(runtime, 'start', () => Promise.resolve(ops.start()), lifecycle),
+    Drain: unary(runtime, 'drain', (req: { timeout_seconds?: number; reason?: string }, ctx) => ops.drain(req, ctx), lifecycle),
+    Stop: unary(runtime, 'stop', async (req: { timeout_seconds?: number }, ctx) => {
+      const res = await ops.stop(req, ctx);
+      // The Rust proxy calls Stop and then waits for the process to end: end it once this answer is written.
       setImmediate(onStopped);
-      return { success: true, error: '' };
+      return res;
     }, lifecycle),
-
-    HealthCheck: unary(runtime, 'health_check', async (_req: unknown, ctx) => {
-      const report = await health(runtime.deps, {}, ctx);
-      return { status: `HEALTH_STATUS_${report.status}`, message: report.message, details: report.details };
-    }, lifecycle),
+    HealthCheck: unary(runtime, 'health_check', (_req: unknown, ctx) => ops.healthCheck(ctx), lifecycle),
   };
 }

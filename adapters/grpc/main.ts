@@ -4,12 +4,13 @@ import { saslEnabled } from '../../core/kafka/client-options.ts';
 import { createLogger } from '../../core/logger.ts';
 import { createMetrics } from '../../core/metrics.ts';
 import { SecretScrubber } from '../../core/secrets-scrubber.ts';
+import { connectToProxy, type CallbackConnection } from './callback/client.ts';
 import { parseFlags, usage } from './flags.ts';
+import { dataEndpoint, launchFields } from './launch.ts';
+import { lifecycleOperations } from './lifecycle-operations.ts';
 import { Runtime } from './runtime.ts';
 import { startServer } from './server.ts';
 
-/** How long SIGTERM, Drain and Stop wait for in-flight calls by default (Kubernetes grants 30 s before SIGKILL). */
-const graceMs = 25_000;
 /** Room for the request envelope around the largest record payload. */
 const envelopeBytes = 64 * 1024;
 
@@ -35,7 +36,6 @@ function readConfig(argv: string[], env: NodeJS.ProcessEnv): { config: Config; s
   };
   try {
     const config = loadConfig(sources);
-    if (config.vault.enabled) throw new ConfigError(['vault_enabled: Vault-managed credentials are not available in this version yet; use KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD']);
     return { config, sources };
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message, 2);
@@ -43,15 +43,22 @@ function readConfig(argv: string[], env: NodeJS.ProcessEnv): { config: Config; s
   }
 }
 
-/** The container / launcher entry: configuration, one server on one port, ordered shutdown on SIGTERM/SIGINT. */
+/**
+ * The entry of every launch mode (README, "Launch modes"): configuration, one server on one port (plus an HTTP-only
+ * probe port when asked), callback mode when given a proxy address, ordered shutdown on SIGTERM/SIGINT.
+ */
 async function main(): Promise<void> {
-  const { config, sources } = readConfig(process.argv.slice(2), process.env);
+  const argv = process.argv.slice(2);
+  const { config, sources } = readConfig(argv, process.env);
+  // SIGTERM, Drain and Stop wait this long for in-flight calls (Kubernetes grants 30 s before SIGKILL).
+  const graceMs = config.controlPlane.shutdownGrace;
   const scrubber = new SecretScrubber();
   const log = createLogger({ level: config.log.level, service: 'prism-kafka-plugin', version: config.plugin.version, scrubber });
   const metrics = createMetrics({ namespace: config.namespace });
   const runtime = new Runtime(config, { log, metrics, scrubber });
 
   let exiting = false;
+  let proxy: CallbackConnection | undefined;
   const exit = (code: number) => {
     if (exiting) return;
     exiting = true;
@@ -66,11 +73,16 @@ async function main(): Promise<void> {
     host: config.controlPlane.host,
     graceMs,
     maxReceiveBytes: config.kafka.maxMessageBytes + envelopeBytes,
-    onStopped: () => void server.close(1_000).then(() => exit(0)),
-  }).catch((err: NodeJS.ErrnoException) => {
+    ...(config.controlPlane.metricsPort === undefined ? {} : { metricsPort: config.controlPlane.metricsPort }),
+    onStopped: () => void closeAll().then(() => exit(0)),
+  }).catch((err: NodeJS.ErrnoException & { port?: number }) => {
     const why = err.code === 'EADDRINUSE' ? 'the port is already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
-    return fail(`cannot listen on ${config.controlPlane.host}:${config.controlPlane.port}: ${why}`, 1);
+    return fail(`cannot listen on ${config.controlPlane.host}:${err.port ?? config.controlPlane.port}: ${why}`, 1);
   });
+  const closeAll = async () => {
+    await proxy?.close();
+    await server.close(1_000);
+  };
 
   log.info({
     brokers: config.kafka.brokers,
@@ -79,9 +91,26 @@ async function main(): Promise<void> {
     compression: config.kafka.compression,
     acks: config.kafka.acks,
     port: server.port,
+    ...(server.metricsPort === undefined ? {} : { metrics_port: server.metricsPort }),
+    ...launchFields(config, process.env, argv),
   }, 'kafka plugin initialized');
   // Launched by a container runtime nobody calls Start: probing begins now (Start stays idempotent).
   runtime.start();
+
+  if (config.controlPlane.proxyAddr !== undefined) {
+    const ops = lifecycleOperations({ runtime, sources, defaultTimeoutMs: graceMs });
+    proxy = connectToProxy({
+      address: config.controlPlane.proxyAddr,
+      ops,
+      log,
+      heartbeatMs: config.controlPlane.heartbeatInterval,
+      status: () => runtime.deps.health.report().status,
+      registration: () => ({ pattern_name: config.plugin.name, pattern_version: config.plugin.version, process_id: process.pid, metadata: ops.metadata() }),
+      dataEndpoint: dataEndpoint(config.controlPlane.host, server.port),
+      // The proxy's shutdown drained and stopped the plugin already; what is left is to let go of the port.
+      onShutdown: () => void server.close(1_000).then(() => exit(0)),
+    });
+  }
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -93,7 +122,7 @@ async function main(): Promise<void> {
     log.info({ signal, grace_ms: graceMs }, 'shutdown requested');
     void runtime
       .stop(graceMs, `signal ${signal}`)
-      .then(() => server.close(1_000))
+      .then(closeAll)
       .then(() => exit(0), (err: unknown) => {
         log.error({ err }, 'shutdown failed');
         exit(1);

@@ -1,4 +1,5 @@
 import type { Config } from '../../core/config/schema.ts';
+import { PluginError } from '../../core/errors.ts';
 import { healthStatusValue } from '../../core/health-monitor.ts';
 import { createDeps, type Deps, type ProcessScope } from './compose.ts';
 
@@ -41,14 +42,23 @@ export class Runtime {
     const old = this.deps;
     this.deps = createDeps(config, this.scope, this.#overrides);
     this.#watch();
-    if (this.#started) this.deps.health.start();
+    // A plugin reconfigured while draining stays not-ready: data calls are still refused.
+    if (this.#draining !== undefined) this.deps.health.setDraining(this.#draining);
+    if (this.#started) this.#startDeps();
     await old.close();
   }
 
   /** Begins background work (health probing); returns at once. Idempotent. */
   start(): void {
     this.#started = true;
-    this.deps.health.start();
+    this.#startDeps();
+  }
+
+  #startDeps(): void {
+    const { deps } = this;
+    deps.health.start();
+    // The first credential fetch may take a while (Vault); health says not ready until it is done.
+    void deps.credentials.start().then(() => deps.health.probe());
   }
 
   /** Runs a data operation so that Drain can wait for it and abort it. */
@@ -78,16 +88,30 @@ export class Runtime {
     await Promise.race([Promise.all(pending.map((op) => op.settled.then(() => done.add(op)))), expired]);
     clearTimeout(timer);
     const stuck = pending.filter((op) => !done.has(op));
-    for (const op of stuck) op.abort.abort(new Error(`drain timed out: ${reason}`));
+    // UNAVAILABLE, retryable: the caller should try again elsewhere; a publish may still have been written.
+    for (const op of stuck) op.abort.abort(new PluginError('UNAVAILABLE', `the plugin stopped before this call finished (${reason}); retry`, { retryable: true }));
     return { drained: done.size, aborted: stuck.length };
   }
 
-  /** Ordered shutdown: not serving → drain → close Kafka. Idempotent; later callers share the first one's promise. */
+  /**
+   * Ordered shutdown within `timeoutMs`: not serving → drain → close Kafka. Drain gets the timeout minus a reserve
+   * for closing the clients (a fifth, at most 1 s); clients still closing when the timeout ends are left behind,
+   * since the caller (Stop, SIGTERM) ends the process next. Idempotent; later callers share the first one's promise.
+   */
   stop(timeoutMs: number, reason: string): Promise<void> {
     this.#stopping ??= (async () => {
-      const { drained, aborted } = await this.drain(timeoutMs, reason);
+      const deadline = Date.now() + timeoutMs;
+      const { drained, aborted } = await this.drain(timeoutMs - Math.min(1_000, timeoutMs / 5), reason);
       // In-flight calls were awaited (or aborted) by drain; close() flushes the producer before the other clients.
-      await this.deps.close();
+      const closing = this.deps.close().then(() => true, (err: unknown) => {
+        this.scope.log.error({ err }, 'closing the Kafka clients failed');
+        return true;
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
+      const closed = await Promise.race([closing, expired]);
+      clearTimeout(timer);
+      if (!closed) this.scope.log.warn({ timeout_ms: timeoutMs }, 'the Kafka clients did not close within the stop timeout');
       this.scope.log.info({ drained, aborted, reason }, 'kafka plugin stopped');
     })();
     return this.#stopping;

@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from 'node:http';
 import { Server, loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { ConfigSources } from '../../core/config/load.ts';
@@ -23,10 +24,14 @@ export interface ServerOptions {
   graceMs: number;
   /** The gRPC receive limit, kept consistent with the largest record we accept (plus envelope). */
   maxReceiveBytes: number;
+  /** A second, HTTP-only port with the same probes and /metrics (HEALTH_PORT, --metrics-port); none when undefined. */
+  metricsPort?: number;
 }
 
 export interface RunningServer {
   port: number;
+  /** The HTTP-only probe port actually bound, when one was asked for. */
+  metricsPort?: number;
   /** Stops accepting connections, lets calls finish up to `graceMs`, then cuts the rest. Idempotent. */
   close(graceMs: number): Promise<void>;
 }
@@ -59,15 +64,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   fixDescriptorsForReflection(packageDefinition);
   new ReflectionService(packageDefinition).addToServer(grpc);
 
-  const http = createHttpServer(probeHandler({
+  const probes = probeHandler({
     metrics: () => runtime.scope.metrics,
     report: () => runtime.deps.health.report(),
     stopping: () => runtime.stopping,
-  }));
+  });
+  const http = createHttpServer(probes);
   const listener = await listenShared(grpc, http, options.port, options.host);
+  // The pattern launcher polls HEALTH_PORT, a port of its own: the same probes, HTTP only.
+  let probeServer: HttpServer | undefined;
+  let metricsPort: number | undefined;
+  if (options.metricsPort !== undefined) {
+    probeServer = createHttpServer(probes);
+    metricsPort = await listenHttp(probeServer, options.metricsPort, options.host);
+  }
   let closing: Promise<void> | undefined;
   return {
     port: listener.port,
+    ...(metricsPort === undefined ? {} : { metricsPort }),
     close(graceMs: number) {
       closing ??= (async () => {
         health.refresh();
@@ -83,9 +97,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           });
         });
         listener.destroyHttpConnections();
-        await closed;
+        probeServer?.closeAllConnections();
+        await Promise.all([closed, new Promise((resolve) => (probeServer === undefined ? resolve(undefined) : probeServer.close(resolve)))]);
       })();
       return closing;
     },
   };
+}
+
+/** Listens with a plain HTTP server; resolves with the bound port (port 0 picks a free one). */
+function listenHttp(server: HttpServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
 }

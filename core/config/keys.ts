@@ -24,11 +24,38 @@ export const envKeys: Record<string, { path: string; parse: Parse }> = {
   PRISM_CONSUMER_MAX_UNACKED: { path: 'consumer.maxUnacked', parse: 'string' },
   PRISM_CONSUMER_MAX_RETRIES: { path: 'consumer.maxRetries', parse: 'string' },
   PRISM_CONSUMER_SESSION_TIMEOUT_MS: { path: 'consumer.sessionTimeoutMs', parse: 'string' },
+  KAFKA_TLS_CA_FILE: { path: 'kafka.tls.caFile', parse: 'string' },
+  KAFKA_TLS_CERT_FILE: { path: 'kafka.tls.certFile', parse: 'string' },
+  KAFKA_TLS_KEY_FILE: { path: 'kafka.tls.keyFile', parse: 'string' },
+  KAFKA_TLS_SERVER_NAME: { path: 'kafka.tls.serverName', parse: 'string' },
+  VAULT_ENABLED: { path: 'vault.enabled', parse: 'string' },
+  VAULT_ADDR: { path: 'vault.addr', parse: 'string' },
+  VAULT_NAMESPACE: { path: 'vault.namespace', parse: 'string' },
+  VAULT_PATH: { path: 'vault.path', parse: 'string' },
+  VAULT_AUTH_METHOD: { path: 'vault.auth', parse: 'string' },
+  VAULT_TOKEN: { path: 'vault.token', parse: 'string' },
+  VAULT_TOKEN_FILE: { path: 'vault.tokenFile', parse: 'string' },
+  VAULT_ROLE_ID: { path: 'vault.roleId', parse: 'string' },
+  VAULT_SECRET_ID: { path: 'vault.secretId', parse: 'string' },
+  VAULT_SECRET_ID_FILE: { path: 'vault.secretIdFile', parse: 'string' },
+  VAULT_ROLE: { path: 'vault.role', parse: 'string' },
+  VAULT_JWT_FILE: { path: 'vault.jwtFile', parse: 'string' },
+  VAULT_AUTH_MOUNT: { path: 'vault.authMount', parse: 'string' },
+  VAULT_KV_REFRESH: { path: 'vault.kvRefreshMs', parse: 'string' },
+  VAULT_RENEW_MARGIN: { path: 'vault.renewMarginMs', parse: 'string' },
   PRISM_LOG_LEVEL: { path: 'log.level', parse: 'string' },
   PRISM_LOG_FORMAT: { path: 'log.format', parse: 'string' },
   PRISM_NAMESPACE: { path: 'namespace', parse: 'string' },
   PRISM_CONTROL_PLANE_PORT: { path: 'controlPlane.port', parse: 'string' },
   PRISM_LISTEN_HOST: { path: 'controlPlane.host', parse: 'string' },
+  // Launch modes (prism-contracts.md §5). The pattern launcher's GRPC_PORT and HEALTH_PORT come later in this table, so
+  // they win over our own names: the launcher polls exactly the ports it allocated.
+  GRPC_PORT: { path: 'controlPlane.port', parse: 'string' },
+  PRISM_METRICS_PORT: { path: 'controlPlane.metricsPort', parse: 'string' },
+  HEALTH_PORT: { path: 'controlPlane.metricsPort', parse: 'string' },
+  PRISM_PROXY_ADDR: { path: 'controlPlane.proxyAddr', parse: 'string' },
+  PRISM_SHUTDOWN_GRACE_SECONDS: { path: 'controlPlane.shutdownGrace', parse: 'string' },
+  PRISM_HEARTBEAT_INTERVAL: { path: 'controlPlane.heartbeatInterval', parse: 'string' },
 };
 
 /** The env var naming the YAML file. */
@@ -60,6 +87,18 @@ export const backendKeys: Record<string, { path: string; parse: Parse }> = {
   connecttimeoutms: { path: 'kafka.connectTimeoutMs', parse: 'string' },
   vaultenabled: { path: 'vault.enabled', parse: 'string' },
   vaultpath: { path: 'vault.path', parse: 'string' },
+  vaultaddr: { path: 'vault.addr', parse: 'string' },
+  vaultnamespace: { path: 'vault.namespace', parse: 'string' },
+  vaultauth: { path: 'vault.auth', parse: 'string' },
+  vaultrole: { path: 'vault.role', parse: 'string' },
+  vaultroleid: { path: 'vault.roleId', parse: 'string' },
+  vaultsecretidfile: { path: 'vault.secretIdFile', parse: 'string' },
+  vaulttokenfile: { path: 'vault.tokenFile', parse: 'string' },
+  vaultkvrefresh: { path: 'vault.kvRefreshMs', parse: 'string' },
+  tlscafile: { path: 'kafka.tls.caFile', parse: 'string' },
+  tlscertfile: { path: 'kafka.tls.certFile', parse: 'string' },
+  tlskeyfile: { path: 'kafka.tls.keyFile', parse: 'string' },
+  tlsservername: { path: 'kafka.tls.serverName', parse: 'string' },
 };
 
 /** Keys of RFC-011's nested `connection: {…}` object. */
@@ -72,7 +111,14 @@ export const connectionObjectKeys: Record<string, { path: string; parse: Parse }
 /** Top-level YAML sections and their plain keys. */
 export const sectionKeys: Record<string, Record<string, string>> = {
   plugin: { name: 'plugin.name', version: 'plugin.version' },
-  controlplane: { port: 'controlPlane.port', host: 'controlPlane.host' },
+  controlplane: {
+    port: 'controlPlane.port',
+    host: 'controlPlane.host',
+    metricsport: 'controlPlane.metricsPort',
+    proxyaddr: 'controlPlane.proxyAddr',
+    shutdowngrace: 'controlPlane.shutdownGrace',
+    heartbeatinterval: 'controlPlane.heartbeatInterval',
+  },
   logging: { level: 'log.level', format: 'log.format' },
   // The SDK's consumer section; retry_policy's keys arrive flattened as `retrypolicy.<key>`.
   consumer: {

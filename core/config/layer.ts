@@ -59,7 +59,7 @@ export function unknownKey(where: string, key: string, known: string[]): string 
 const backendSpellings = [
   'brokers', 'connection', 'topic', 'consumer_group', 'group_id', 'client_id', 'compression', 'acks', 'auto_offset_reset',
   'security_protocol', 'sasl_mechanism', 'sasl_username', 'sasl_password', 'max_message_bytes', 'auto_create_topics', 'request_timeout_ms',
-  'connect_timeout_ms', 'vault_enabled', 'vault_path', 'credentials', 'driver_options', 'connection_string',
+  'connect_timeout_ms', 'vault_enabled', 'vault_path', 'vault_addr', 'vault_namespace', 'vault_auth', 'vault_role', 'vault_role_id', 'vault_secret_id_file', 'vault_token_file', 'vault_kv_refresh', 'tls_ca_file', 'tls_cert_file', 'tls_key_file', 'tls_server_name', 'auth', 'credentials', 'driver_options', 'connection_string',
 ];
 
 /**
@@ -77,6 +77,10 @@ export function readBackendMap(map: Record<string, unknown>, where: (key: string
       readNested(raw as Record<string, unknown>, { username: { path: 'kafka.sasl.username', parse: 'string' }, password: { path: 'kafka.sasl.password', parse: 'string' } }, (k) => where(`${key}.${k}`), layer);
       continue;
     }
+    if (nk === 'auth' && raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+      readAuth(raw as Record<string, unknown>, (k) => where(`${key}.${k}`), layer);
+      continue;
+    }
     if (nk === 'driveroptions' && raw !== null && typeof raw === 'object') {
       readBackendMap(raw as Record<string, unknown>, (k) => where(`${key}.${k}`), layer);
       continue;
@@ -91,6 +95,18 @@ export function readBackendMap(map: Record<string, unknown>, where: (key: string
       continue;
     }
     layer.entries.set(known.path, { value: parseValue(raw, known.parse), source: where(key) });
+  }
+}
+
+/** RFC-011's `auth: {type: vault-dynamic, path}`: Vault credentials at `path` (dynamic or KV). */
+function readAuth(map: Record<string, unknown>, where: (key: string) => string, layer: Layer): void {
+  for (const [key, raw] of Object.entries(map)) {
+    const nk = normaliseKey(key);
+    if (nk === 'type') {
+      if (raw === 'vault-dynamic' || raw === 'vault' || raw === 'vault-kv') layer.entries.set('vault.enabled', { value: true, source: where(key) });
+      else layer.problems.push(`${where(key)}: expected vault-dynamic or vault-kv, got ${showValue(raw)}`);
+    } else if (nk === 'path') layer.entries.set('vault.path', { value: raw, source: where(key) });
+    else layer.problems.push(unknownKey(where(key), key, ['type', 'path']));
   }
 }
 

@@ -3,7 +3,7 @@ import { readEnv } from './env.ts';
 import { readConfigFile } from './file.ts';
 import { configFileEnv } from './keys.ts';
 import type { Entry, Layer } from './layer.ts';
-import { configSchema, secretPaths, type Config } from './schema.ts';
+import { configSchema, crossFieldProblems, secretPaths, type Config } from './schema.ts';
 
 /** Thrown when configuration is invalid; `problems` lists every one, each naming its source and what is expected. */
 export class ConfigError extends Error {
@@ -55,6 +55,9 @@ export function parseLayers(layers: Layer[]): Config {
       const entryNote = owner !== undefined && keys.length > owner.path.split('.').length ? ` (entry ${Number(keys.at(-1)) + 1})` : '';
       problems.push(`${owner?.entry.source ?? keys.join('.')}${entryNote}: ${issue.message}, got ${got}`);
     }
+  }
+  if (result.success) {
+    for (const { path, message } of crossFieldProblems(result.data)) problems.push(`${merged.get(path)?.source ?? path}: ${message}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return (result as { data: Config }).data;

@@ -44,6 +44,18 @@ const duration = z
   })
   .pipe(z.number().int({ error: 'expected a whole number of milliseconds' }).min(0, { error: 'expected a duration ≥ 0' }));
 
+/** A duration whose bare number means seconds (PRISM_SHUTDOWN_GRACE_SECONDS=25), or `500ms`, `25s`, `1m`; parsed to ms. */
+const seconds = z
+  .union([z.number(), z.string()], { error: 'expected a duration (seconds, or 500ms, 25s, 1m)' })
+  .transform((v, ctx) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(String(v));
+    if (m === null) {
+      ctx.addIssue({ code: 'custom', message: 'expected a duration (seconds, or 500ms, 25s, 1m)' });
+      return z.NEVER;
+    }
+    return Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1_000));
+  });
+
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])], {
   error: 'expected true or false',
 }).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
@@ -75,6 +87,17 @@ export const configSchema = z.object({
     .object({
       port: port('the gRPC/HTTP port').default(9091),
       host: z.string().min(1, { error: 'expected a listen address' }).default('0.0.0.0'),
+      /** A second, HTTP-only port for probes and /metrics (HEALTH_PORT, --metrics-port); the main port keeps both. */
+      metricsPort: port('the health/metrics HTTP port').optional(),
+      /** Callback mode: the proxy's ProxyControlPlane address (-proxy-addr host:port). */
+      proxyAddr: z
+        .string({ error: 'expected host:port of the proxy' })
+        .refine((s) => hostPort.test(s), { error: 'expected host:port of the proxy, e.g. localhost:9090' })
+        .optional(),
+      /** How long SIGTERM, Drain and Stop wait for in-flight calls, in ms (Kubernetes sends SIGKILL after 30 s). */
+      shutdownGrace: seconds.default(25_000),
+      /** Callback mode: how often a heartbeat goes to the proxy, in ms. */
+      heartbeatInterval: seconds.refine((ms) => ms >= 50, { error: 'expected at least 50ms' }).default(10_000),
     })
     .prefault({}),
   kafka: z
@@ -99,6 +122,14 @@ export const configSchema = z.object({
           mechanism: upperEnum(saslMechanisms, '-').default('SCRAM-SHA-512'),
           username: z.string().min(1, { error: 'expected a non-empty user name' }).optional(),
           password: z.string().min(1, { error: 'expected a non-empty password' }).optional(),
+        })
+        .prefault({}),
+      tls: z
+        .object({
+          caFile: z.string().min(1).optional(),
+          certFile: z.string().min(1).optional(),
+          keyFile: z.string().min(1).optional(),
+          serverName: z.string().min(1).optional(),
         })
         .prefault({}),
       maxMessageBytes: positiveInt('a positive number of bytes').default(1_048_576),
@@ -128,7 +159,26 @@ export const configSchema = z.object({
   vault: z
     .object({
       enabled: bool.default(false),
-      path: z.string().optional(),
+      /** Server address; VAULT_ADDR. */
+      addr: z.url({ error: 'expected a URL such as https://vault.example:8200' }).optional(),
+      namespace: z.string().min(1, { error: 'expected a non-empty namespace' }).optional(),
+      /** Secret path: a dynamic secret (`kafka/creds/<role>`, with a lease) or a KV v2 path (`secret/data/<name>`). */
+      path: z.string().regex(/^[a-zA-Z0-9._/-]+$/, { error: 'expected a secret path such as kafka/creds/prism or secret/data/prism' }).optional(),
+      auth: lowerEnum(['token', 'approle', 'kubernetes', 'jwt']).default('token'),
+      token: z.string().min(1, { error: 'expected a non-empty token' }).optional(),
+      tokenFile: z.string().min(1).default('/var/run/secrets/vault-token'),
+      roleId: z.string().min(1, { error: 'expected a non-empty role id' }).optional(),
+      secretId: z.string().min(1, { error: 'expected a non-empty secret id' }).optional(),
+      secretIdFile: z.string().min(1).optional(),
+      /** Role for Kubernetes and JWT login. */
+      role: z.string().min(1, { error: 'expected a non-empty role' }).optional(),
+      jwtFile: z.string().min(1).default('/var/run/secrets/kubernetes.io/serviceaccount/token'),
+      /** Mount path of the auth method, when not the default (`approle`, `kubernetes`, `jwt`). */
+      authMount: z.string().regex(/^[a-zA-Z0-9._/-]+$/, { error: 'expected a mount path' }).optional(),
+      /** How often a KV secret (no lease) is re-read to notice rotation. */
+      kvRefreshMs: duration.default(30_000),
+      /** Fetch new credentials this long before they expire (or reach max TTL). */
+      renewMarginMs: duration.default(10_000),
     })
     .prefault({}),
   log: z
@@ -140,7 +190,18 @@ export const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** Rules across fields, checked after the schema (each names the field to fix). */
+export function crossFieldProblems(c: Config): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  if (c.vault.enabled && c.vault.path === undefined) out.push({ path: 'vault.path', message: 'expected a secret path (vault_path / VAULT_PATH) when Vault is enabled' });
+  if (c.vault.enabled && c.kafka.sasl.username !== undefined) out.push({ path: 'kafka.sasl.username', message: 'expected no static SASL user when Vault supplies the credentials' });
+  if (c.vault.enabled && c.vault.auth === 'approle' && c.vault.roleId === undefined) out.push({ path: 'vault.roleId', message: 'expected VAULT_ROLE_ID for AppRole login' });
+  const tls = c.kafka.tls;
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) out.push({ path: 'kafka.tls.certFile', message: 'expected both a client certificate and its key file, or neither' });
+  return out;
+}
 export type Compression = (typeof compressions)[number];
 
 /** Paths whose values are secrets: never printed, never logged. */
-export const secretPaths = new Set(['kafka.sasl.password']);
+export const secretPaths = new Set(['kafka.sasl.password', 'vault.token', 'vault.secretId']);

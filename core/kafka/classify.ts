@@ -66,11 +66,15 @@ function* walk(error: unknown, depth = 0): Generator<Record<string, unknown>> {
 }
 
 /** Finds the most specific code anywhere in the chain, or undefined when nothing is recognised. */
+/** The client reports a missing topic as a user error with this text, not as UNKNOWN_TOPIC_OR_PARTITION. */
+const unknownTopic = /^Unknown topic /;
+
 export function kafkaErrorCode(error: unknown): { code: ErrorCode; detail: string } | undefined {
   let best: { code: ErrorCode; detail: string } | undefined;
   for (const e of walk(error)) {
     const apiId = typeof e.apiId === 'string' ? e.apiId : undefined;
-    const code = (apiId !== undefined ? byKafkaError[apiId] : undefined) ?? (typeof e.code === 'string' ? byClientCode[e.code] : undefined);
+    const missing = e.code === 'PLT_KFK_USER' && typeof e.message === 'string' && unknownTopic.test(e.message);
+    const code = missing ? 'NOT_FOUND' : (apiId !== undefined ? byKafkaError[apiId] : undefined) ?? (typeof e.code === 'string' ? byClientCode[e.code] : undefined);
     if (code === undefined) continue;
     const detail = apiId ?? (typeof e.message === 'string' ? e.message : String(e.code));
     if (best === undefined || precedence.indexOf(code) < precedence.indexOf(best.code)) best = { code, detail };

@@ -1,24 +1,56 @@
+import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.ts';
+import { PluginError } from '../errors.ts';
+
+/** Where the SASL user and password come from at each new connection (static config, or a rotating Vault secret). */
+export interface SaslAuth {
+  current(): { username: string; password: string } | undefined;
+}
+
+/** The security protocol in force: the configured one, else SASL_PLAINTEXT when credentials are configured. */
+export function securityProtocol(config: Config): 'PLAINTEXT' | 'SASL_PLAINTEXT' | 'SASL_SSL' | 'SSL' {
+  return config.kafka.securityProtocol ?? (config.kafka.sasl.username !== undefined || config.vault.enabled ? 'SASL_PLAINTEXT' : 'PLAINTEXT');
+}
+
+/** Whether the config authenticates with SASL (for the start-up log line and health details). */
+export function saslEnabled(config: Config): boolean {
+  const protocol = securityProtocol(config);
+  return protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL';
+}
+
+/** SASL settings from our config; the user and password are read when a connection authenticates. */
+function saslOptions(config: Config, auth: SaslAuth | undefined) {
+  const { sasl } = config.kafka;
+  const source: SaslAuth = auth ?? { current: () => (sasl.username === undefined ? undefined : { username: sasl.username, password: sasl.password ?? '' }) };
+  const get = () => {
+    const c = source.current();
+    if (c === undefined) throw new PluginError('UNAVAILABLE', 'no Kafka credentials available yet');
+    return c;
+  };
+  return { mechanism: sasl.mechanism, username: () => get().username, password: () => get().password };
+}
+
+function tlsOptions(config: Config) {
+  const { tls } = config.kafka;
+  const read = (path: string | undefined) => (path === undefined ? undefined : readFileSync(path));
+  return {
+    ...(tls.caFile === undefined ? {} : { ca: read(tls.caFile) }),
+    ...(tls.certFile === undefined ? {} : { cert: read(tls.certFile) }),
+    ...(tls.keyFile === undefined ? {} : { key: read(tls.keyFile) }),
+    ...(tls.serverName === undefined ? {} : { servername: tls.serverName }),
+  };
+}
 
 /** Options every platformatic client (admin, producer, consumer) shares, built from our config in one place. */
-export function baseClientOptions(config: Config, role: string) {
+export function baseClientOptions(config: Config, role: string, auth?: SaslAuth) {
   const { kafka } = config;
-  const sasl = kafka.sasl.username === undefined
-    ? undefined
-    : { mechanism: kafka.sasl.mechanism, username: kafka.sasl.username, password: kafka.sasl.password ?? '' };
-  const protocol = kafka.securityProtocol ?? (sasl === undefined ? 'PLAINTEXT' : 'SASL_PLAINTEXT');
+  const protocol = securityProtocol(config);
   return {
     clientId: `${kafka.clientId}-${role}`,
     bootstrapBrokers: kafka.brokers,
     connectTimeout: kafka.connectTimeoutMs,
     requestTimeout: kafka.requestTimeoutMs,
-    ...(protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL' ? { sasl } : {}),
-    ...(protocol === 'SSL' || protocol === 'SASL_SSL' ? { tls: {} } : {}),
+    ...(protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL' ? { sasl: saslOptions(config, auth) } : {}),
+    ...(protocol === 'SSL' || protocol === 'SASL_SSL' ? { tls: tlsOptions(config), ...(kafka.tls.serverName === undefined ? {} : { tlsServerName: kafka.tls.serverName }) } : {}),
   };
-}
-
-/** Whether the config authenticates with SASL (for the start-up log line and health details). */
-export function saslEnabled(config: Config): boolean {
-  const protocol = config.kafka.securityProtocol ?? (config.kafka.sasl.username === undefined ? 'PLAINTEXT' : 'SASL_PLAINTEXT');
-  return protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL';
 }

@@ -2,7 +2,7 @@ import { Admin, Consumer, type Message, type MessagesStream } from '@platformati
 import type { Config } from '../config/schema.ts';
 import { PluginError } from '../errors.ts';
 import { classifyKafkaError, hasKafkaError } from './classify.ts';
-import { baseClientOptions } from './client-options.ts';
+import { baseClientOptions, type SaslAuth } from './client-options.ts';
 import type { GroupPort, GroupRecord, GroupSubscription, PartitionOffsets, SubscribeOptions } from './group-port.ts';
 
 /** ListOffsets' special timestamps (Kafka protocol). */
@@ -25,9 +25,9 @@ function toRecord(m: Message): GroupRecord {
 }
 
 /** Consumer groups on @platformatic/kafka: one Consumer per subscription (one group member), manual commits only. */
-export function createPlatformaticGroups(config: Config): GroupPort {
+export function createPlatformaticGroups(config: Config, auth?: SaslAuth): GroupPort {
   let admin: Admin | undefined;
-  const getAdmin = () => (admin ??= new Admin({ ...baseClientOptions(config, 'group-admin') }));
+  const getAdmin = () => (admin ??= new Admin({ ...baseClientOptions(config, 'group-admin', auth) }));
   const open = new Set<GroupSubscription>();
 
   async function listOffsets(topic: string, partitions: number[], timestamp: bigint): Promise<Map<number, bigint>> {
@@ -52,7 +52,7 @@ export function createPlatformaticGroups(config: Config): GroupPort {
         throw classifyKafkaError(err, `subscribing to ${o.topic}`);
       }
       const consumer = new Consumer({
-        ...baseClientOptions(config, `consumer-${o.instanceId}`),
+        ...baseClientOptions(config, `consumer-${o.instanceId}`, auth),
         groupId: o.group,
         groupInstanceId: o.instanceId,
         sessionTimeout: o.sessionTimeoutMs,

@@ -2,7 +2,7 @@ import { ProduceAcks, Producer } from '@platformatic/kafka';
 import type { Config } from '../config/schema.ts';
 import { PluginError } from '../errors.ts';
 import { classifyKafkaError } from './classify.ts';
-import { baseClientOptions } from './client-options.ts';
+import { baseClientOptions, type SaslAuth } from './client-options.ts';
 import { Partitioner } from './partitioner.ts';
 import type { ProducerPort } from './producer-port.ts';
 import { recordSize, type ProduceOutcome, type RecordToProduce } from './records.ts';
@@ -23,11 +23,11 @@ const acksValue = { all: ProduceAcks.ALL, '1': ProduceAcks.LEADER, '0': ProduceA
  * under load). One request at a time keeps per-partition order and the idempotent producer's sequences simple;
  * each record is answered from the broker's per-partition base offset plus its position in the batch.
  */
-export function createPlatformaticProducer(config: Config, options: { lingerMs?: number } = {}): ProducerPort {
+export function createPlatformaticProducer(config: Config, options: { lingerMs?: number; auth?: SaslAuth } = {}): ProducerPort {
   const { kafka } = config;
   const acks = acksValue[kafka.acks];
   const producer = new Producer({
-    ...baseClientOptions(config, 'producer'),
+    ...baseClientOptions(config, 'producer', options.auth),
     // Idempotence needs acks=all; it makes the client's retries safe from duplicates.
     idempotent: kafka.acks === 'all',
     acks,

@@ -2,7 +2,7 @@ import { Admin, ConnectionPool, Consumer } from '@platformatic/kafka';
 import type { Config } from '../config/schema.ts';
 import { PluginError } from '../errors.ts';
 import { classifyKafkaError } from './classify.ts';
-import { baseClientOptions } from './client-options.ts';
+import { baseClientOptions, type SaslAuth } from './client-options.ts';
 import { PlatformaticFetcher } from './platformatic-fetcher.ts';
 import type { OffsetSpec, ReaderPort, TopicDescription, TopicSpec } from './reader-port.ts';
 
@@ -32,8 +32,8 @@ function readError(err: unknown, topic: string, doing: string): PluginError {
  * The real reader on @platformatic/kafka: a Consumer used only for its group-less APIs (metadata, ListOffsets,
  * Fetch against each partition's leader) and an Admin for topic creation. Clients are created on first use.
  */
-export function createPlatformaticReader(config: Config): ReaderPort {
-  const options = baseClientOptions(config, 'reader');
+export function createPlatformaticReader(config: Config, auth?: SaslAuth): ReaderPort {
+  const options = baseClientOptions(config, 'reader', auth);
   const connectionOptions = { connectTimeout: options.connectTimeout, requestTimeout: options.requestTimeout, sasl: options.sasl, tls: options.tls };
   let consumer: Consumer | undefined;
   let admin: Admin | undefined;

@@ -2,20 +2,20 @@ import { Admin } from '@platformatic/kafka';
 import type { Config } from '../config/schema.ts';
 import { PluginError } from '../errors.ts';
 import { classifyKafkaError } from './classify.ts';
-import { baseClientOptions } from './client-options.ts';
+import { baseClientOptions, type SaslAuth } from './client-options.ts';
 import type { ClusterInfo, KafkaPort, PingOptions } from './port.ts';
 
 /**
  * The real Kafka port on @platformatic/kafka. Clients are created lazily: constructing the port never touches the
  * network, so a plugin with an unreachable broker still starts and reports the truth through health.
  */
-export function createPlatformaticKafka(config: Config): KafkaPort {
+export function createPlatformaticKafka(config: Config, auth?: SaslAuth): KafkaPort {
   let admin: Admin | undefined;
   let closing: Promise<void> | undefined;
   const getAdmin = () => {
     if (closing !== undefined) throw new PluginError('UNAVAILABLE', 'the Kafka connection is closing');
     // Health pings must answer within their own timeout, so the admin client does not retry on its own.
-    admin ??= new Admin({ ...baseClientOptions(config, 'admin'), retries: 0 });
+    admin ??= new Admin({ ...baseClientOptions(config, 'admin', auth), retries: 0 });
     return admin;
   };
 
@@ -34,7 +34,13 @@ export function createPlatformaticKafka(config: Config): KafkaPort {
           brokers: [...md.brokers.entries()].map(([id, b]) => ({ id, host: b.host, port: b.port })),
         };
       } catch (err) {
-        throw classifyKafkaError(err, `metadata request to ${config.kafka.brokers.join(',')}`);
+        const error = classifyKafkaError(err, `metadata request to ${config.kafka.brokers.join(',')}`);
+        if (error.code === 'UNAUTHENTICATED') {
+          // Operators search logs for this sentence; name the user and mechanism, never the password.
+          const user = auth?.current()?.username ?? config.kafka.sasl.username ?? '(none)';
+          throw new PluginError('UNAUTHENTICATED', `SASL authentication failed for user ${user} (${config.kafka.sasl.mechanism}) at ${config.kafka.brokers.join(',')}`, { cause: err });
+        }
+        throw error;
       } finally {
         clearTimeout(timer);
       }

@@ -1,3 +1,4 @@
+import type { GroupPort } from '../kafka/group-port.ts';
 import type { QueueSession } from './session.ts';
 
 /**
@@ -46,6 +47,14 @@ export class SessionRegistry {
     let n = 0;
     for (const s of this.#sessions.values()) n += s.unacked;
     return n;
+  }
+
+  /** Moves every session to a new subscription under its member id (after a credential rotation). */
+  async resubscribeAll(groups: GroupPort): Promise<void> {
+    await Promise.all([...this.#sessions.values()].map(async (s) => {
+      const options = s.options.subscribe;
+      if (options !== undefined) await s.resubscribe(() => groups.subscribe(options));
+    }));
   }
 
   /** Closes every session; on shutdown without leaving the group, so a restart keeps the assignment (static membership). */

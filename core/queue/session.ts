@@ -1,5 +1,5 @@
 import { PluginError } from '../errors.ts';
-import type { GroupRecord, GroupSubscription } from '../kafka/group-port.ts';
+import type { GroupRecord, GroupSubscription, SubscribeOptions } from '../kafka/group-port.ts';
 import type { ProducerPort } from '../kafka/producer-port.ts';
 import { AckTracker } from './ack-tracker.ts';
 import { Signal } from './signal.ts';
@@ -15,6 +15,8 @@ export interface SessionOptions {
   backoff: { initialMs: number; maxMs: number; factor: number };
   /** Observers for metrics and logs. */
   events?: SessionEvents;
+  /** How this session's group subscription was made, to make it again after a credential rotation. */
+  subscribe?: SubscribeOptions;
 }
 
 export interface SessionEvents {
@@ -47,7 +49,7 @@ const dlqHeaders = { reason: 'prism-dlq-reason', attempts: 'prism-dlq-attempts',
  */
 export class QueueSession {
   readonly options: SessionOptions;
-  readonly #sub: GroupSubscription;
+  #sub: GroupSubscription;
   readonly #producer: ProducerPort;
   readonly #tracker = new AckTracker<GroupRecord>();
   readonly #entries = new Map<string, Entry>();
@@ -55,24 +57,59 @@ export class QueueSession {
   readonly #wake = new Signal();
   #generation = 0;
   #assigned = new Set<number>();
-  #pending: Promise<IteratorResult<GroupRecord>> | undefined;
+  #pending: { sub: GroupSubscription; next: Promise<IteratorResult<GroupRecord>> } | undefined;
   #closed = false;
+  #replacing = false;
   #timers = new Set<NodeJS.Timeout>();
 
   constructor(options: SessionOptions, sub: GroupSubscription, producer: ProducerPort) {
     this.options = options;
     this.#sub = sub;
     this.#producer = producer;
+    this.#listen(sub);
+  }
+
+  #listen(sub: GroupSubscription): void {
     sub.onAssigned((partitions) => {
+      if (sub !== this.#sub) return;
       // The stream refetches from the committed offsets after every join: outstanding receipts are void.
       this.#generation++;
       this.#assigned = new Set(partitions);
       this.#tracker.reset();
       this.#entries.clear();
       this.#ready.length = 0;
-      options.events?.rebalanced?.(partitions);
+      this.options.events?.rebalanced?.(partitions);
       this.#wake.notify();
     });
+  }
+
+  /**
+   * Moves the session to a new group subscription (new credentials) under the same static member id, so the group
+   * does not rebalance: the old member closes without leaving, the new one takes its place. Acknowledged offsets
+   * were committed as they were acknowledged; unacknowledged messages are delivered again by the new subscription.
+   */
+  async resubscribe(subscribe: () => Promise<GroupSubscription>): Promise<void> {
+    if (this.#closed) return;
+    const old = this.#sub;
+    this.#replacing = true;
+    let next: GroupSubscription;
+    try {
+      await old.close({ leave: false });
+      next = await subscribe();
+    } finally {
+      this.#replacing = false;
+      this.#wake.notify();
+    }
+    if (this.#closed) {
+      await next.close({ leave: false });
+      return;
+    }
+    this.#sub = next;
+    this.#tracker.reset();
+    this.#entries.clear();
+    this.#ready.length = 0;
+    this.#listen(next);
+    this.#wake.notify();
   }
 
   get unacked(): number {
@@ -95,12 +132,19 @@ export class QueueSession {
           await this.#wake.wait();
           continue;
         }
-        this.#pending ??= this.#sub.records.next();
+        if (this.#pending?.sub !== this.#sub) this.#pending = { sub: this.#sub, next: this.#sub.records.next() };
+        const { sub } = this.#pending;
         const woke = this.#wake.wait().then(() => undefined);
-        const next = await Promise.race([this.#pending, woke]);
+        const next = await Promise.race([this.#pending.next, woke]);
         if (next === undefined) continue;
         this.#pending = undefined;
-        if (next.done === true) return;
+        // The end of a subscription being replaced (resubscribe) is not the end of the session.
+        if (next.done === true) {
+          if (this.#replacing) await this.#wake.wait();
+          if (sub !== this.#sub || this.#replacing) continue;
+          return;
+        }
+        if (sub !== this.#sub) continue; // fetched by the old member: the new one delivers it again
         const entry = this.#accept(next.value);
         if (entry !== undefined) yield this.#delivery(entry);
       }
@@ -164,6 +208,7 @@ export class QueueSession {
     this.#wake.notify();
     await this.#sub.close({ leave });
   }
+
 
   #accept(record: GroupRecord): Entry | undefined {
     if (!this.#assigned.has(record.partition)) return undefined; // fetched before a revocation

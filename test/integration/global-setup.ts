@@ -13,6 +13,10 @@ declare module 'vitest' {
     openbaoAddr: string;
     openbaoToken: string;
     toolsBin: string;
+    /** Admin SCRAM user of the local broker's SASL listener, and the client config Kafka's tools use with it. */
+    kafkaAdminUser: string;
+    kafkaAdminPasswordFile: string;
+    kafkaAdminClientConfig: string;
   }
 }
 
@@ -23,6 +27,10 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<void> {
   const external = process.env.KAFKA_BROKERS;
   let local: Record<string, string> = {};
+  // What the suite needs on the machine (JDK, Maven, kcat, Prometheus): installed when missing, a no-op otherwise.
+  for (const script of ['scripts/infra/install-prereqs.sh', 'scripts/install-observability-tools.sh']) {
+    execFileSync('bash', [`${root}/${script}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
   if (external === undefined) {
     execFileSync('bash', [`${root}/scripts/infra/up.sh`], { stdio: 'inherit' });
     local = infraAddresses();
@@ -47,6 +55,9 @@ export default async function setup(project: TestProject): Promise<void> {
   project.provide('kafkaBrokers', brokers);
   project.provide('kafkaSaslBrokers', process.env.PRISM_TEST_KAFKA_SASL_BROKERS ?? local.KAFKA_SASL_BROKERS ?? '127.0.0.1:9093');
   project.provide('openbaoAddr', openbaoAddr);
+  project.provide('kafkaAdminUser', process.env.PRISM_TEST_KAFKA_ADMIN_USER ?? local.KAFKA_SASL_USERNAME ?? 'admin');
+  project.provide('kafkaAdminPasswordFile', process.env.PRISM_TEST_KAFKA_ADMIN_PASSWORD_FILE ?? local.KAFKA_SASL_PASSWORD_FILE ?? `${root}/.cache/infra/kafka/admin.password`);
+  project.provide('kafkaAdminClientConfig', process.env.PRISM_TEST_KAFKA_ADMIN_CLIENT_CONFIG ?? local.KAFKA_ADMIN_CLIENT_CONFIG ?? `${root}/.cache/infra/kafka/admin-client.properties`);
   project.provide('openbaoToken', process.env.PRISM_TEST_OPENBAO_TOKEN ?? local.OPENBAO_TOKEN ?? 'prism-dev-root');
 }
 

@@ -1,9 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Client, ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../core/config/load.ts';
 import { createPlatformaticReader } from '../../core/kafka/platformatic-reader.ts';
 import type { ReaderPort } from '../../core/kafka/reader-port.ts';
+import { call, client as grpcClient, listServices } from '../support/grpc-client.ts';
 import { startPlugin, type TestPlugin } from '../support/plugin.ts';
 import { streamClient, unaryCall, type WireEvent } from '../support/stream-client.ts';
 
@@ -157,5 +159,32 @@ describe('CreateStream and Append over gRPC on the real broker', () => {
     const page = await unaryCall<Page>(client, 'Query', { topic, start_time: String(eventTime), end_time: String(eventTime + 1) });
     expect(page.events).toHaveLength(1);
     expect(page.events[0]).toMatchObject({ partition: res.partition, offset: res.offset, timestamp: String(eventTime), key: Buffer.from('user-1'), payload: Buffer.from('hello'), tags: { source: 'it' } });
+  });
+});
+
+describe('the stream interface as Prism discovers it', () => {
+  it('is declared by Initialize (with aliases, proto file and hash), listed by reflection and served by gRPC health', async () => {
+    const lifecycle = grpcClient(plugin.address, 'prism.interfaces.LifecycleInterface');
+    const health = grpcClient(plugin.address, 'grpc.health.v1.Health');
+    try {
+      const res = await call<{ metadata: { interfaces: { name: string; proto_file: string; version: string; proto_hash: string; metadata: Record<string, string> }[] } }>(lifecycle, 'Initialize', { name: 'kafka', version: '0.1.0' });
+      const file = 'prism/interfaces/stream/stream_basic.proto';
+      const hash = createHash('sha256').update(readFileSync(new URL(`../../proto/${file}`, import.meta.url))).digest('hex');
+      const declared = res.metadata.interfaces.filter((i) => i.proto_file === file);
+      expect(declared.map((d) => d.name).sort()).toEqual(['StreamBasicInterface', 'TimeSeriesBasicInterface', 'prism.interfaces.stream.StreamBasicInterface']);
+      for (const d of declared) expect(d).toMatchObject({ version: 'v1', proto_hash: hash, metadata: { service: 'prism.interfaces.stream.StreamBasicInterface' } });
+      expect(await listServices(plugin.address)).toContain('prism.interfaces.stream.StreamBasicInterface');
+      // Health follows the broker probes, which begin with Start (as Prism's launchers call it).
+      await call(lifecycle, 'Start', {});
+      let status = '';
+      for (let i = 0; i < 50 && status !== 'SERVING'; i++) {
+        status = (await call<{ status: string }>(health, 'Check', { service: 'prism.interfaces.stream.StreamBasicInterface' })).status;
+        if (status !== 'SERVING') await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe('SERVING');
+    } finally {
+      lifecycle.close();
+      health.close();
+    }
   });
 });

@@ -24,8 +24,19 @@ describe('parseFlags', () => {
     ]);
   });
 
+  it.each([
+    [['-proxy-addr', 'localhost:9090'], { 'controlPlane.proxyAddr': 'localhost:9090' }],
+    [['--proxy-addr=localhost:9090'], { 'controlPlane.proxyAddr': 'localhost:9090' }],
+    [['-metrics-port', '9102'], { 'controlPlane.metricsPort': '9102' }],
+    [['-v'], { 'log.level': 'debug' }],
+    [['-debug=true'], { 'log.level': 'debug' }],
+    [['-debug=false'], {}],
+  ])('reads %j (Go style)', (argv, expected) => {
+    expect(values(argv)).toEqual(expected);
+  });
+
   it('lists every flag in the help text', () => {
-    for (const flag of ['--grpc-port', '--port', '--config', '--log-level', '--debug', '--help']) expect(usage()).toContain(flag);
+    for (const flag of ['--grpc-port', '--port', '--proxy-addr', '--metrics-port', '--config', '--log-level', '--debug', '-v ', '--help', '--version']) expect(usage()).toContain(flag);
     expect(parseFlags(['-help']).help).toBe(true);
   });
 });

@@ -83,6 +83,15 @@ describe('loadConfig', () => {
     expect(c.kafka.maxMessageBytes).toBe(2048);
   });
 
+  it("accepts RFC-011's auth: {type: vault-dynamic, path}", () => {
+    const c = loadConfig({ env: {}, overrides: [readInitializeConfig({ auth: { type: 'vault-dynamic', path: 'kafka/creds/prism' } })] });
+    expect(c.vault).toMatchObject({ enabled: true, path: 'kafka/creds/prism' });
+  });
+
+  it('refuses Vault without a path, naming the setting', () => {
+    expect(problems(() => loadConfig({ env: { VAULT_ENABLED: 'true' } }))).toEqual(['vault.path: expected a secret path (vault_path / VAULT_PATH) when Vault is enabled']);
+  });
+
   describe('rejects bad configuration with one message naming every problem and its source', () => {
     it('KAFKA_COMPRESSION=brotli', () => {
       expect(problems(() => loadConfig({ env: { KAFKA_COMPRESSION: 'brotli' } }))).toEqual([

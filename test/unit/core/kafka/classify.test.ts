@@ -1,4 +1,4 @@
-import { AuthenticationError, MultipleErrors, NetworkError, ProtocolError, TimeoutError } from '@platformatic/kafka';
+import { AuthenticationError, MultipleErrors, NetworkError, ProtocolError, TimeoutError, UserError } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { PluginError } from '../../../../core/errors.ts';
 import { classifyKafkaError, hasKafkaError } from '../../../../core/kafka/classify.ts';
@@ -15,6 +15,8 @@ describe('classifyKafkaError', () => {
     ['TOPIC_ALREADY_EXISTS', new ProtocolError('TOPIC_ALREADY_EXISTS'), 'ALREADY_EXISTS'],
     ['NOT_ENOUGH_REPLICAS', new ProtocolError('NOT_ENOUGH_REPLICAS'), 'UNAVAILABLE'],
     ['an unknown error', new Error('boom'), 'INTERNAL'],
+    ['the client\'s missing-topic error', new UserError('Unknown topic orders.'), 'NOT_FOUND'],
+    ['another client user error', new UserError('Failed to serialize a message.'), 'INVALID_ARGUMENT'],
   ])('%s → %s', (_name, error, code) => {
     expect(classifyKafkaError(error, 'produce').code).toBe(code);
   });

@@ -1,0 +1,78 @@
+import { hostname } from 'node:os';
+import type { Config } from '../../core/config/schema.ts';
+import { HealthMonitor } from '../../core/health-monitor.ts';
+import type { GroupPort } from '../../core/kafka/group-port.ts';
+import { createPlatformaticKafka } from '../../core/kafka/platformatic.ts';
+import { createPlatformaticGroups } from '../../core/kafka/platformatic-groups.ts';
+import { createPlatformaticProducer } from '../../core/kafka/platformatic-producer.ts';
+import { createPlatformaticReader } from '../../core/kafka/platformatic-reader.ts';
+import type { KafkaPort } from '../../core/kafka/port.ts';
+import type { ProducerPort } from '../../core/kafka/producer-port.ts';
+import type { ReaderPort } from '../../core/kafka/reader-port.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { Metrics } from '../../core/metrics.ts';
+import { SessionRegistry } from '../../core/queue/registry.ts';
+import type { SecretScrubber } from '../../core/secrets-scrubber.ts';
+
+/** Long-lived collaborators handed to handlers in function mode: one set per connection-cache entry. */
+export interface FunctionDeps {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  kafka: KafkaPort;
+  producer: ProducerPort;
+  groups: GroupPort;
+  /** Queue sessions live for one consume_batch invocation; the registry is what the consume handler expects. */
+  sessions: SessionRegistry;
+  reader: ReaderPort;
+  /** Probed on demand by the health operation; never started (a frozen function must not own timers). */
+  health: HealthMonitor;
+  limits: { maxMessageBytes: number };
+  memberPrefix: string;
+  /** Closes every client: open sessions (leaving their groups), the producer after its last answer, the rest. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What outlives a rebuilt connection set: one logger, one metrics registry, one scrubber per process. */
+export interface FunctionScope {
+  log: Logger;
+  metrics: Metrics;
+  scrubber: SecretScrubber;
+}
+
+/**
+ * The function runtime's composition root: the only place it constructs drivers. Builds nothing that touches the
+ * network; clients connect on first use and are then reused by every warm invocation. `overrides` is the test seam.
+ */
+export function createFunctionDeps(config: Config, scope: FunctionScope, overrides: Partial<FunctionDeps> = {}): FunctionDeps {
+  scope.scrubber.add(config.kafka.sasl.password);
+  const kafka = overrides.kafka ?? createPlatformaticKafka(config);
+  const producer = overrides.producer ?? createPlatformaticProducer(config);
+  const groups = overrides.groups ?? createPlatformaticGroups(config);
+  const reader = overrides.reader ?? createPlatformaticReader(config);
+  const sessions = overrides.sessions ?? new SessionRegistry();
+  const health = overrides.health ?? new HealthMonitor({
+    kafka,
+    pending: () => producer.pending(),
+    topic: config.kafka.topic,
+    brokers: config.kafka.brokers,
+    intervalMs: 2_000,
+    staleAfterMs: 6_000,
+    timeoutMs: 2_000,
+  });
+  scope.metrics.producerQueueSource(() => producer.pending());
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= (async () => {
+    // A session still open here belongs to an invocation cut short; leaving moves its partitions at once.
+    await sessions.closeAll(true);
+    await producer.close();
+    await Promise.all([groups.close(), reader.close(), kafka.close()]);
+  })());
+  return {
+    config, log: scope.log, metrics: scope.metrics, kafka, producer, groups, sessions, reader, health,
+    limits: { maxMessageBytes: config.kafka.maxMessageBytes },
+    memberPrefix: `fn-${hostname()}-${process.pid}`,
+    close,
+    ...overrides,
+  };
+}

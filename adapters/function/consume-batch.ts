@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { invalidArgument } from '../../core/errors.ts';
+import { consume, consumeInput, type ConsumeDeps, type QueueMessage } from '../../handlers/consume.ts';
+import { beforeDeadline } from '../../handlers/deadline.ts';
+import { violationsOf, type CallContext } from '../../handlers/define.ts';
+import { batchDefaults, batchLimit, collect, maxBatchBytes, stopTime } from './bounded.ts';
+import { encodeReceipt } from './receipts.ts';
+
+/** Stop collecting this long before the deadline: leaving the group and closing the member's client take a moment. */
+const leaveReserveMs = 1_000;
+
+/** The fields ConsumeBatchRequest adds to ConsumeRequest. */
+const bounds = z.object({
+  max_messages: batchLimit('a number of messages from 1 to 10000 (0 for max_unacked, else 100)', 10_000),
+  max_wait_ms: batchLimit('milliseconds from 1 to 900000 (0 for 1000)', 900_000),
+});
+
+/** The answer of consume_batch (ConsumeBatchResponse). */
+export interface ConsumeBatch {
+  messages: QueueMessage[];
+  group: string;
+  /** partition → offset the group commits once the whole batch is acknowledged (the last offset returned + 1). */
+  next_offsets: Record<string, string>;
+}
+
+/**
+ * Consume in function mode: joins the group (as a member of its own, unless the caller names one), waits at most
+ * `max_wait_ms` after joining (and never past the deadline) for up to `max_messages`, then leaves the group before
+ * answering, so its partitions move at once and a following ack finds the group empty. Nothing is committed here:
+ * each message carries a function receipt, and the answer the offsets its acknowledgment commits. Until they are
+ * acknowledged, the group's next consume_batch delivers the same messages again (at-least-once).
+ */
+export async function consumeBatch(deps: ConsumeDeps, request: Record<string, unknown>, ctx: CallContext): Promise<ConsumeBatch> {
+  const limits = bounds.safeParse(request);
+  if (!limits.success) throw invalidArgument(violationsOf(limits.error, request), limits.error);
+  const parsed = consumeInput.safeParse(request);
+  if (!parsed.success) throw invalidArgument(violationsOf(parsed.error, request), parsed.error);
+  const input = parsed.data;
+  const max = limits.data.max_messages || input.max_unacked || batchDefaults.maxItems;
+  const group = input.group ?? deps.config.kafka.consumerGroup;
+  // A member id per invocation: concurrent invocations must not fence each other out of the group.
+  const subscriber = input.subscriber_id ?? `${deps.memberPrefix}-${randomUUID().slice(0, 8)}`;
+
+  const abort = new AbortController();
+  const onAbort = () => abort.abort(ctx.signal.reason);
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const joining = consume(deps, { topic: input.topic, group, subscriber_id: subscriber, max_unacked: max }, { ...ctx, signal: abort.signal });
+    const stream = await beforeDeadline(joining, ctx, `joining group ${group}`).catch((err: unknown) => {
+      // The join may still finish after we gave up: end that stream too, so the member leaves the group.
+      void joining.then((late) => collect(late, { max: 0, until: 0, maxBytes: 0, sizeOf: () => 0 }, abort), () => undefined);
+      throw err;
+    });
+    const messages = await collect(stream, {
+      max,
+      until: stopTime(ctx, limits.data.max_wait_ms || batchDefaults.maxWaitMs, leaveReserveMs),
+      maxBytes: maxBatchBytes,
+      sizeOf: (m) => m.payload.length + m.key.length,
+    }, abort);
+    return toBatch(messages, group);
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Swaps the session receipts (void once the member left) for function receipts; computes the offsets to commit. */
+function toBatch(delivered: QueueMessage[], group: string): ConsumeBatch {
+  const next = new Map<number, bigint>();
+  const seen = new Set<string>();
+  const messages: QueueMessage[] = [];
+  for (const m of delivered) {
+    // A rebalance during the batch can deliver a record twice: return it once.
+    const key = `${m.partition}:${m.offset}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const offset = BigInt(m.offset);
+    messages.push({ ...m, receipt: encodeReceipt({ group, topic: m.topic, partition: m.partition, offset }) });
+    if ((next.get(m.partition) ?? -1n) < offset + 1n) next.set(m.partition, offset + 1n);
+  }
+  return { messages, group, next_offsets: Object.fromEntries([...next].map(([p, o]) => [String(p), String(o)])) };
+}

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { ConfigError, loadConfig } from '../../core/config/load.ts';
+import type { Config } from '../../core/config/schema.ts';
+import { PluginError } from '../../core/errors.ts';
+import { createLogger, type Logger } from '../../core/logger.ts';
+import { createMetrics } from '../../core/metrics.ts';
+import { SecretScrubber } from '../../core/secrets-scrubber.ts';
+import { createFunctionDeps, type FunctionDeps, type FunctionScope } from './compose.ts';
+import { ConnectionCache, type CacheStats, type Lease } from './connection-cache.ts';
+import { toPluginError } from './errors.ts';
+import { defaultSafetyMarginMs, invocationContext, type FunctionContext } from './invocation.ts';
+import { operationNamed } from './operations.ts';
+import { decodeRequest, encodeResponse } from './proto-json.ts';
+import { protoTypes } from './proto-root.ts';
+
+/** How a function runtime is configured; everything is optional (the bundle entry passes only `env`). */
+export interface FunctionRuntimeOptions {
+  /** Environment variables to read the configuration from (the bundle entry passes the process environment). */
+  env?: Record<string, string | undefined>;
+  /**
+   * Loads the configuration instead of `env`, at every (re)build of the connections: return rotated credentials
+   * here (from a secret store) and the next rebuild uses them.
+   */
+  config?: () => Config | Promise<Config>;
+  /** Where JSON log lines go; stdout by default (synchronous for files and pipes on Linux, so nothing is lost on freeze). */
+  logWrite?: (line: string) => void;
+  /** Answer this long before the platform's timeout (default 500 ms, at most a fifth of the time left). */
+  safetyMarginMs?: number;
+  /** Test seam: drivers used instead of the real ones. */
+  overrides?: Partial<FunctionDeps>;
+}
+
+/** How one invocation ended: the proto3 JSON answer, or the error (already mapped) — with the request id either way. */
+export type Outcome =
+  | { ok: true; operation: string; requestId: string; body: Record<string, unknown>; durationMs: number }
+  | { ok: false; operation: string; requestId: string; error: PluginError; durationMs: number };
+
+const service = 'prism-kafka-plugin';
+
+/**
+ * The function runtime: one per process, held at module scope by the entry. It owns the connection cache and
+ * runs operations: proto3 JSON in, the same handlers as the gRPC adapter, proto3 JSON out.
+ */
+export class FunctionRuntime {
+  readonly #options: FunctionRuntimeOptions;
+  readonly #cache: ConnectionCache<FunctionDeps>;
+  readonly #scrubber = new SecretScrubber();
+  #scope: FunctionScope | undefined;
+  #fallbackLog: Logger | undefined;
+  #invocations = 0;
+
+  constructor(options: FunctionRuntimeOptions = {}) {
+    this.#options = options;
+    this.#cache = new ConnectionCache(() => this.#build(), (deps) => this.#dispose(deps));
+  }
+
+  /** Builds and disposals of the connection set so far (a rebuild is a new set of broker connections). */
+  get cacheStats(): Readonly<CacheStats> {
+    return this.#cache.stats;
+  }
+
+  /** The process's logger once configured (a fallback before that). */
+  get log(): Logger {
+    return this.#scope?.log ?? (this.#fallbackLog ??= createLogger({ level: 'info', service, version: 'unknown', scrubber: this.#scrubber, ...this.#writer() }));
+  }
+
+  /**
+   * Runs one operation with a proto3 JSON request. Never rejects: failures come back as an Outcome carrying a
+   * PluginError, which each front end (direct, HTTP, Kafka events) presents its own way.
+   */
+  invoke(operation: unknown, request: unknown, context?: FunctionContext, requestId?: string): Promise<Outcome> {
+    return this.run(() => ({ operation, request }), context, requestId);
+  }
+
+  /** As `invoke`, with the operation and request read from an event by `read` (its errors become the Outcome too). */
+  async run(read: () => { operation: unknown; request: unknown }, context?: FunctionContext, requestId?: string): Promise<Outcome> {
+    const started = process.hrtime.bigint();
+    const cold = this.#invocations++ === 0;
+    let name = 'unknown';
+    let lease: Lease<FunctionDeps> | undefined;
+    let invocation: ReturnType<typeof invocationContext> | undefined;
+    const id = requestId ?? (context?.awsRequestId || randomUUID());
+    try {
+      const { operation, request } = read();
+      const op = operationNamed(operation);
+      name = op.name;
+      lease = await this.#cache.acquire();
+      invocation = invocationContext(context, lease.value.log, op.name, { requestId: id, safetyMarginMs: this.#options.safetyMarginMs ?? defaultSafetyMarginMs });
+      const types = protoTypes();
+      const input = decodeRequest(types.lookupType(op.request), request);
+      const result = await op.run(lease.value, input, invocation.ctx);
+      const body = encodeResponse(types.lookupType(op.response), result);
+      const durationMs = this.#finish(name, started, cold, invocation.ctx.log);
+      return { ok: true, operation: name, requestId: id, body, durationMs };
+    } catch (err) {
+      let error = toPluginError(err);
+      // Only the invocation's deadline aborts its signal here: a read it cut short is a deadline, not a cancellation.
+      if (error.code === 'CANCELLED' && invocation?.ctx.signal.aborted === true) {
+        error = new PluginError('DEADLINE_EXCEEDED', `${name}: the invocation reached its deadline (${error.message})`, { cause: error });
+      }
+      // Refused credentials will not start working on these connections: the next invocation builds new ones,
+      // with the configuration (and credentials) loaded again.
+      if (error.code === 'UNAUTHENTICATED' && lease !== undefined) this.#cache.invalidate(lease.generation);
+      const log = invocation?.ctx.log ?? this.log.child({ operation: name, request_id: id });
+      const durationMs = this.#finish(name, started, cold, log, error);
+      return { ok: false, operation: name, requestId: id, error, durationMs };
+    } finally {
+      invocation?.dispose();
+      lease?.release();
+    }
+  }
+
+  /** Drops the cached connections: the next invocation builds new ones (after a credential rotation, say). */
+  invalidate(): void {
+    this.#cache.invalidate();
+  }
+
+  /** Closes every broker connection; for the runtime's shutdown signal, never per invocation. Idempotent. */
+  close(): Promise<void> {
+    return this.#cache.close();
+  }
+
+  async #build(): Promise<FunctionDeps> {
+    const config = await (this.#options.config?.() ?? loadConfig({ env: this.#options.env ?? {} }));
+    if (config.vault.enabled) {
+      throw new ConfigError(['vault_enabled: Vault-managed credentials are not wired into the function runtime yet; pass credentials in the environment or through createFunctionRuntime({ config })']);
+    }
+    this.#scope ??= {
+      log: createLogger({ level: config.log.level, service, version: config.plugin.version, scrubber: this.#scrubber, ...this.#writer() }),
+      metrics: createMetrics({ namespace: config.namespace, defaultMetrics: false }),
+      scrubber: this.#scrubber,
+    };
+    const deps = createFunctionDeps(config, this.#scope, this.#options.overrides);
+    this.#scope.log.info({ brokers: config.kafka.brokers, topic: config.kafka.topic, generation: this.#cache.stats.builds }, 'kafka function runtime configured');
+    return deps;
+  }
+
+  async #dispose(deps: FunctionDeps): Promise<void> {
+    try {
+      await deps.close();
+      deps.log.info('kafka connections closed');
+    } catch (err) {
+      deps.log.warn({ err }, 'closing the kafka connections failed');
+    }
+  }
+
+  #writer(): { write?: (line: string) => void } {
+    return this.#options.logWrite === undefined ? {} : { write: this.#options.logWrite };
+  }
+
+  /** Metrics and the log line of one invocation, as the gRPC adapter records a call; returns its duration in ms. */
+  #finish(operation: string, started: bigint, cold: boolean, log: Logger, error?: PluginError): number {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const status = error?.code ?? 'OK';
+    const metrics = this.#scope?.metrics;
+    metrics?.requestDuration.observe({ operation, status, backend: 'kafka' }, seconds);
+    metrics?.requests.inc({ operation, status });
+    const fields = { status, duration_ms: Math.round(seconds * 1e5) / 100, cold };
+    if (error === undefined) log.debug(fields, 'request finished');
+    else if (error.code === 'INTERNAL') log.error({ ...fields, err: error }, `request failed: ${error.message}`);
+    else log.warn({ ...fields, error: error.message }, 'request failed');
+    return fields.duration_ms;
+  }
+}
