@@ -31,8 +31,9 @@ export function unary<Req, Res>(
       metrics.requestDuration.observe({ operation, status, backend: 'kafka' }, seconds);
       metrics.requests.inc({ operation, status });
       const fields = { status, duration_ms: Math.round(seconds * 1e5) / 100 };
-      if (error === undefined) ctx.log.debug(fields, 'request finished');
-      else if (error.code === 'INTERNAL') ctx.log.error({ ...fields, err: error }, `request failed: ${error.message}`);
+      if (error === undefined) {
+        if (log.isLevelEnabled('debug')) ctx.log.debug(fields, 'request finished');
+      } else if (error.code === 'INTERNAL') ctx.log.error({ ...fields, err: error }, `request failed: ${error.message}`);
       else ctx.log.warn({ ...fields, error: error.message }, 'request failed');
     };
     const exec = async (): Promise<Res> => {

@@ -42,16 +42,25 @@ export function createPlatformaticProducer(config: Config, options: { lingerMs?:
   const queue: Pending[] = [];
   let inflight = 0;
   let sending = false;
-  let scheduled: NodeJS.Timeout | undefined;
+  let scheduled: { cancel(): void } | undefined;
   let closing: Promise<void> | undefined;
   let idle: (() => void) | undefined;
 
   const schedule = () => {
     if (sending || scheduled !== undefined || queue.length === 0) return;
-    scheduled = setTimeout(() => {
+    const run = () => {
       scheduled = undefined;
       void flush();
-    }, options.lingerMs ?? 0);
+    };
+    // No linger: flush right after the current I/O callbacks (calls that arrived together still share a request).
+    // setTimeout(0) would wait at least 1 ms, which is most of a publish's latency on a local broker.
+    if ((options.lingerMs ?? 0) === 0) {
+      const handle = setImmediate(run);
+      scheduled = { cancel: () => clearImmediate(handle) };
+    } else {
+      const handle = setTimeout(run, options.lingerMs);
+      scheduled = { cancel: () => clearTimeout(handle) };
+    }
   };
 
   async function flush(): Promise<void> {
@@ -158,7 +167,7 @@ export function createPlatformaticProducer(config: Config, options: { lingerMs?:
     pending: () => inflight,
     close() {
       closing ??= (async () => {
-        clearTimeout(scheduled);
+        scheduled?.cancel();
         if (queue.length > 0 && !sending) void flush();
         if (inflight > 0) await new Promise<void>((resolve) => (idle = resolve));
         await producer.close().catch(() => undefined);
