@@ -2,6 +2,7 @@ import { Metadata, type handleServerStreamingCall, type ServerWritableStream } f
 import { isPluginError, PluginError } from '../../core/errors.ts';
 import type { CallContext } from '../../handlers/define.ts';
 import { callContext } from './call-context.ts';
+import { assertDecoded } from './lenient-decode.ts';
 import { statusName, toPluginError, toServiceError } from './errors.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -91,6 +92,11 @@ export function serverStream<Req, Res>(
       }
     };
     const exec = (): Promise<void> => {
+      try {
+        assertDecoded(call.request);
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
       if (options.data && (runtime.draining || runtime.stopping)) {
         return Promise.reject(new PluginError('UNAVAILABLE', 'the plugin is draining and accepts no new requests', { retryable: true }));
       }

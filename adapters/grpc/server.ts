@@ -4,6 +4,7 @@ import { ReflectionService } from '@grpc/reflection';
 import type { ConfigSources } from '../../core/config/load.ts';
 import { probeHandler } from '../http/probes.ts';
 import { fixDescriptorsForReflection } from './descriptors.ts';
+import { lenientDecoding } from './lenient-decode.ts';
 import { addHealthService, healthServiceNames } from './health-service.ts';
 import { dataServiceNames } from './interfaces.ts';
 import { pubsubService } from './pubsub-service.ts';
@@ -39,7 +40,7 @@ export interface RunningServer {
 function service(definitions: ReturnType<typeof loadPackageDefinition>, name: string): ServiceDefinition {
   let node: unknown = definitions;
   for (const part of name.split('.')) node = (node as Record<string, unknown>)[part];
-  return (node as { service: ServiceDefinition }).service;
+  return lenientDecoding((node as { service: ServiceDefinition }).service);
 }
 
 /** Builds the gRPC server (lifecycle, health, reflection) and serves it with HTTP probes on one port. */

@@ -2,6 +2,7 @@ import type { handleUnaryCall, ServerUnaryCall, sendUnaryData } from '@grpc/grpc
 import { PluginError } from '../../core/errors.ts';
 import type { CallContext } from '../../handlers/define.ts';
 import { callContext } from './call-context.ts';
+import { assertDecoded } from './lenient-decode.ts';
 import { statusName, toPluginError, toServiceError } from './errors.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -37,6 +38,7 @@ export function unary<Req, Res>(
       else ctx.log.warn({ ...fields, error: error.message }, 'request failed');
     };
     const exec = async (): Promise<Res> => {
+      assertDecoded(call.request);
       if (options.data && (runtime.draining || runtime.stopping)) {
         throw new PluginError('UNAVAILABLE', 'the plugin is draining and accepts no new requests', { retryable: true });
       }
