@@ -96,6 +96,8 @@ describe('bad input never takes the plugin down, never reaches Kafka, and is ans
     const stream = client(plugin.address, 'prism.interfaces.stream.StreamBasicInterface');
     const pubsub = client(plugin.address, 'prism.interfaces.pubsub.PubSubBasicInterface');
     const huge = Buffer.alloc(1_048_577);
+    // The topic the cases name exists (empty), so every answer is about the bad value, not a missing topic.
+    await call(stream, 'CreateStream', { topic: 'fuzz-ok-name', partitions: 3, replication_factor: 1 });
     const cases: [ReturnType<typeof client>, string, () => object][] = [
       [queue, 'Publish', () => ({ topic: r.pick(badTopics), payload: Buffer.from('x') })],
       [queue, 'Publish', () => ({ topic: 'fuzz-ok-name', payload: huge })],
