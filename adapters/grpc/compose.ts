@@ -75,8 +75,9 @@ export function createDeps(config: Config, scope: ProcessScope, overrides: Parti
     }),
     close: () => cluster.close(),
   };
-  const rotating = new RotatingProducer(() => createPlatformaticProducer(config, { auth }));
-  const producer = overrides.producer ?? rotating;
+  // Only a producer we build can be rotated; an injected one (tests) is used as it is.
+  const rotating = overrides.producer === undefined ? new RotatingProducer(() => createPlatformaticProducer(config, { auth })) : undefined;
+  const producer = overrides.producer ?? rotating!;
   const groups = overrides.groups ?? createPlatformaticGroups(config, auth);
   const reader = overrides.reader ?? createPlatformaticReader(config, auth);
   const sessions = overrides.sessions ?? new SessionRegistry();
@@ -101,7 +102,7 @@ export function createDeps(config: Config, scope: ProcessScope, overrides: Parti
   // clients that use them (no publish fails, static members rejoin without a rebalance); old leases go last.
   credentials.setVerifier((next) => probeCredentials(config, next));
   credentials.onRotate(async (next, previous) => {
-    await Promise.all([rotating.rotate(), sessions.resubscribeAll(groups)]);
+    await Promise.all([rotating?.rotate(), sessions.resubscribeAll(groups)]);
     scope.log.info({ username: next.username, previous_username: previous?.username }, 'kafka clients moved to the new credentials');
   });
   scope.metrics.producerQueueSource(() => producer.pending());

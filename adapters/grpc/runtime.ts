@@ -1,6 +1,5 @@
 import type { Config } from '../../core/config/schema.ts';
 import { PluginError } from '../../core/errors.ts';
-import { healthStatusValue } from '../../core/health-monitor.ts';
 import { createDeps, type Deps, type ProcessScope } from './compose.ts';
 
 interface Operation {
@@ -119,11 +118,8 @@ export class Runtime {
 
   #watch(): void {
     this.#unwatch();
-    const { health } = this.deps;
-    const gauge = this.scope.metrics.healthStatus;
-    gauge.set(healthStatusValue[health.report().status]);
-    this.#unwatch = health.onChange((report) => {
-      gauge.set(healthStatusValue[report.status]);
+    // The health gauge reads the report at scrape time (core/metrics.ts); here only the change is logged.
+    this.#unwatch = this.deps.health.onChange((report) => {
       this.scope.log.info({ status: report.status, message: report.message }, 'health changed');
     });
   }
