@@ -44,8 +44,10 @@ WORKDIR /app
 USER 65532:65532
 EXPOSE 9091
 STOPSIGNAL SIGTERM
-# Exec form: node is PID 1 and receives SIGTERM itself (no shell in between to swallow it).
-ENTRYPOINT ["/nodejs/bin/node", "/app/server.mjs"]
+# Exec form: node is PID 1 and receives SIGTERM itself (no shell in between to swallow it). A young generation of
+# 8 MB semi-spaces: V8 would otherwise grow it to 64 MB each on a large host (peak RSS under publish load 318 → 229 MB,
+# same throughput; see README "Memory").
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=8", "/app/server.mjs"]
 CMD []
 LABEL org.opencontainers.image.title="prism-kafka-plugin (debug)" \
       org.opencontainers.image.description="Kafka backend plugin for the Prism data gateway; busybox at /busybox/sh; NODE_OPTIONS=--enable-source-maps maps stack traces" \
@@ -67,7 +69,7 @@ WORKDIR /app
 USER 65532:65532
 EXPOSE 9091
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/nodejs/bin/node", "/app/server.mjs"]
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=8", "/app/server.mjs"]
 CMD []
 LABEL org.opencontainers.image.title="prism-kafka-plugin" \
       org.opencontainers.image.description="Kafka backend plugin for the Prism data gateway" \

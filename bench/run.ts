@@ -70,7 +70,8 @@ const directProducer = (id: string) => new Producer({ clientId: `bench-${id}`, b
 
 async function startPlugin(): Promise<Spawned & { address: string; pid: number }> {
   const profile = args.includes('--profile') ? ['--cpu-prof', `--cpu-prof-dir=${join(root, 'bench/results/profiles')}`] : [];
-  const p = spawnNode([...profile, join(root, 'dist/server.mjs')], {
+  // Node flags as in the container image's entrypoint.
+  const p = spawnNode([...profile, '--max-semi-space-size=8', join(root, 'dist/server.mjs')], {
     cwd: root,
     env: { KAFKA_BROKERS: brokers, KAFKA_COMPRESSION: 'none', PRISM_CONTROL_PLANE_PORT: '0', PRISM_LISTEN_HOST: '127.0.0.1', PRISM_CONSUMER_MAX_UNACKED: '2000' },
   });
@@ -107,6 +108,16 @@ const grpcPublish = (c: Client, topic: string, payload: Buffer) => async () => {
   return 1;
 };
 
+/** PublishBatch: the gateway's throughput path (one call carries many records; each gets its own result). */
+const grpcPublishBatch = (c: Client, topic: string, payload: Buffer, n: number) => {
+  const messages = Array.from({ length: n }, () => ({ topic, payload }));
+  return async () => {
+    const { results } = await call<{ results: { success: boolean }[] }>(c, 'PublishBatch', { messages });
+    if (results.length !== n || !results.every((r) => r.success)) throw new Error('a record was not acknowledged');
+    return n;
+  };
+};
+
 async function perfTest(topic: string, size: number, records: number): Promise<{ recordsPerSec: number; mbPerSec: number; p50Ms: number; p99Ms: number } | undefined> {
   try {
     const out = execFileSync('bash', [join(root, 'scripts/infra/kafka-tool.sh'), 'kafka-producer-perf-test', '--topic', topic, '--num-records', String(records), '--record-size', String(size), '--throughput', '-1',
@@ -137,6 +148,7 @@ async function publishScenario(plugin: { address: string; pid: number }): Promis
       const kjsBatch = batch.map(() => ({ value: payload }));
       const paths: [string, (callers: number) => () => Promise<number>, number[]][] = [
         ['gRPC Publish (plugin process)', () => grpcPublish(grpc, topic, payload), P.callers],
+        [`gRPC PublishBatch of ${batch.length} (plugin process)`, () => grpcPublishBatch(grpc, topic, payload, batch.length), [1, 4]],
         ['@platformatic/kafka, 1 record/call', () => async () => { await direct.send({ messages: [{ topic, value: payload }] }); return 1; }, P.callers],
         ['kafkajs 2.2.4, 1 record/call', () => async () => { await kjs.send({ topic, acks: -1, messages: [{ value: payload }] }); return 1; }, P.callers],
         [`@platformatic/kafka, batches of ${batch.length}`, () => async () => { await direct.send({ messages: batch }); return batch.length; }, [1, 4]],
@@ -159,8 +171,9 @@ async function publishScenario(plugin: { address: string; pid: number }): Promis
       for (const [name, , callers] of paths) {
         for (const c of callers) {
           const m = loadRow(`publish ${size} B`, `${name}, ${c} caller${c > 1 ? 's' : ''}`, results.get(`${name}|${c}`)!);
-          key[`${size}|${name.split(',')[0]}|${name.includes('batch') ? 'batch' : 'call'}|${c}`] = m['rec/s']!;
-          key[`${size}|${name.split(',')[0]}|${name.includes('batch') ? 'batch' : 'call'}|${c}|p99`] = m['p99 ms']!;
+          const kind = /batch/i.test(name) ? 'batch' : 'call';
+          key[`${size}|${name.split(/,| of /)[0]}|${kind}|${c}`] = m['rec/s']!;
+          key[`${size}|${name.split(/,| of /)[0]}|${kind}|${c}|p99`] = m['p99 ms']!;
         }
       }
       const perf = await perfTest(topic, size, P.perfRecords[size as 100 | 1024]);
@@ -521,6 +534,8 @@ async function main(): Promise<void> {
       const g64k = k['1024|gRPC Publish (plugin process)|call|64']!;
       targets.push({ name: 'gRPC publish 1 KiB, 64 callers / direct batched', measured: g64k / Math.max(k['1024|@platformatic/kafka|batch|1'] ?? 0, k['1024|@platformatic/kafka|batch|4'] ?? 0), target: 0.8, unit: '×', higherIsBetter: true });
       targets.push({ name: 'gRPC publish 1 KiB, 64 callers / direct 1 record/call, 64 callers', measured: g64k / k['1024|@platformatic/kafka|call|64']!, target: 1, unit: '×', higherIsBetter: true });
+      const gBatch = Math.max(k['100|gRPC PublishBatch|batch|1'] ?? 0, k['100|gRPC PublishBatch|batch|4'] ?? 0);
+      targets.push({ name: 'gRPC PublishBatch 100 B / direct batched (best of 1, 4 callers each; not an issue target)', measured: gBatch / batched, target: 0.8, unit: '×', higherIsBetter: true });
       targets.push({ name: `added p99 at half max load (${fmt(k.halfRate!)}/s, gRPC − direct)`, measured: k.addedP99!, target: 2, unit: 'ms', higherIsBetter: false });
       targets.push({ name: 'peak RSS of the plugin process under publish load', measured: k.peakRssMb!, target: 150, unit: 'MB', higherIsBetter: false });
     }

@@ -10,4 +10,5 @@ if [[ -z "${KAFKA_BROKERS:-}" ]]; then
   export KAFKA_BROKERS=127.0.0.1:9092
 fi
 node build.mjs
-exec node dist/server.mjs "$@"
+# Same V8 young-generation cap as the container image (README "Memory").
+exec node --max-semi-space-size=8 dist/server.mjs "$@"

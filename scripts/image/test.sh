@@ -223,7 +223,7 @@ image_config() {
   ports="$(pm image inspect --format '{{json .Config.ExposedPorts}}' "${image}")"
   signal="$(pm image inspect --format '{{.Config.StopSignal}}' "${image}")"
   [[ "${user}" =~ ^65532(:65532)?$ ]] || { echo "user '${user}'"; return 1; }
-  [[ "${entrypoint}" == '["/nodejs/bin/node","/app/server.mjs"]' ]] || { echo "entrypoint ${entrypoint}"; return 1; }
+  [[ "${entrypoint}" == '["/nodejs/bin/node","--max-semi-space-size=8","/app/server.mjs"]' ]] || { echo "entrypoint ${entrypoint}"; return 1; }
   [[ "${ports}" == *'"9091/tcp"'* ]] || { echo "exposed ${ports}"; return 1; }
   [[ "${signal}" == SIGTERM || "${signal}" == 15 ]] || { echo "stop signal '${signal}'"; return 1; }
 }
@@ -497,7 +497,7 @@ main() {
   for label in production debug; do
     image="${PRODUCTION}"
     [[ "${label}" == debug ]] && image="${DEBUG}"
-    check "${label}: USER 65532, ENTRYPOINT [\"/nodejs/bin/node\",\"/app/server.mjs\"], EXPOSE 9091, STOPSIGNAL SIGTERM" image_config "${image}"
+    check "${label}: USER 65532, ENTRYPOINT [\"/nodejs/bin/node\",\"--max-semi-space-size=8\",\"/app/server.mjs\"], EXPOSE 9091, STOPSIGNAL SIGTERM" image_config "${image}"
     check "${label}: no configuration or secrets baked in (environment, files)" no_baked_config "${image}" "${WORK}/${label}.list"
   done
   check "debug: /busybox/sh runs (as uid 65532)" busybox_shell_runs "${DEBUG}"
