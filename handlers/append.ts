@@ -2,10 +2,12 @@ import { z } from 'zod';
 import { invalidArgument, isPluginError, PluginError, type FieldViolation } from '../core/errors.ts';
 import { classifyKafkaError } from '../core/kafka/classify.ts';
 import type { ProducerPort } from '../core/kafka/producer-port.ts';
+import type { ReaderPort } from '../core/kafka/reader-port.ts';
 import { recordSize, type ProduceOutcome, type RecordToProduce } from '../core/kafka/records.ts';
 import type { Metrics } from '../core/metrics.ts';
 import { beforeDeadline } from './deadline.ts';
 import { defineHandler, type CallContext } from './define.ts';
+import { checkPartitions } from './partitions.ts';
 import { bytes, optionalTimeMs, partition, tags, topicName } from './stream/schemas.ts';
 
 const appendRecord = z.object({
@@ -36,6 +38,8 @@ export interface AppendDeps {
   limits: { maxMessageBytes: number };
   /** Clock for events without an event time. */
   now?: () => number;
+  /** Checks explicit partitions against the topic before anything is sent (optional: tests may leave it out). */
+  reader?: Pick<ReaderPort, 'partitionCount'>;
 }
 
 export interface AppendResponse {
@@ -102,6 +106,7 @@ export const append = defineHandler({
   async run(deps: AppendDeps, input, ctx: CallContext): Promise<AppendResponse> {
     const record = toRecord(input.topic, input, (deps.now ?? Date.now)());
     checkSizes([record], deps.limits.maxMessageBytes, () => 'payload');
+    await checkPartitions(deps.reader, [record], () => 'partition');
     const outcomes = await beforeDeadline(deps.producer.produce([record], { signal: ctx.signal }), ctx, `append to ${input.topic}`);
     count(deps, input.topic, outcomes);
     const [outcome] = outcomes;
@@ -121,6 +126,7 @@ export const appendBatch = defineHandler({
     const now = (deps.now ?? Date.now)();
     const records = input.records.map((r) => toRecord(input.topic, r, now));
     checkSizes(records, deps.limits.maxMessageBytes, (i) => `records[${i}].payload`);
+    await checkPartitions(deps.reader, records, (i) => `records[${i}].partition`);
     const outcomes = await beforeDeadline(deps.producer.produce(records, { signal: ctx.signal }), ctx, `append to ${input.topic}`);
     count(deps, input.topic, outcomes);
     const results = outcomes.map((outcome, i): AppendResult => {

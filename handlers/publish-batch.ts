@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { beforeDeadline } from './deadline.ts';
 import { defineHandler } from './define.ts';
+import { checkPartitions } from './partitions.ts';
 import { codeOf, toResult, type PublishDeps, type PublishResult } from './publish.ts';
 import { messageSchema, toRecord } from './queue/message-input.ts';
 
@@ -29,6 +30,7 @@ export const publishBatch = defineHandler({
   }),
   async run(deps: PublishDeps, input, ctx): Promise<{ results: BatchItemResult[] }> {
     const built = input.messages.map((m) => toRecord(m, deps.newId));
+    await checkPartitions(deps.reader, built.map((b) => b.record), (i) => `messages[${i}].partition`);
     const outcomes = await beforeDeadline(deps.producer.produce(built.map((b) => b.record), { signal: ctx.signal }), ctx, 'publish batch');
     const results = outcomes.map((outcome, index): BatchItemResult => {
       const { record, messageId } = built[index]!;

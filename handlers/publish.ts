@@ -1,9 +1,11 @@
 import { PluginError, isPluginError } from '../core/errors.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { ProducerPort } from '../core/kafka/producer-port.ts';
+import type { ReaderPort } from '../core/kafka/reader-port.ts';
 import type { ProduceAck } from '../core/kafka/records.ts';
 import { beforeDeadline } from './deadline.ts';
 import { defineHandler } from './define.ts';
+import { checkPartitions } from './partitions.ts';
 import { messageSchema, toRecord } from './queue/message-input.ts';
 
 export interface PublishDeps {
@@ -11,6 +13,8 @@ export interface PublishDeps {
   metrics: Pick<Metrics, 'messagesProduced' | 'deliveryErrors'>;
   limits: { maxMessageBytes: number };
   newId?: () => string;
+  /** Checks an explicit partition against the topic before anything is sent (optional: tests may leave it out). */
+  reader?: Pick<ReaderPort, 'partitionCount'>;
 }
 
 export interface PublishResult {
@@ -32,6 +36,7 @@ export const publish = defineHandler({
   input: (deps: PublishDeps) => messageSchema(deps.limits.maxMessageBytes),
   async run(deps: PublishDeps, input, ctx): Promise<PublishResult> {
     const { record, messageId } = toRecord(input, deps.newId);
+    await checkPartitions(deps.reader, [record], () => 'partition');
     const [outcome] = await beforeDeadline(deps.producer.produce([record], { signal: ctx.signal }), ctx, `publish to ${record.topic}`);
     if (outcome === undefined) throw new PluginError('INTERNAL', 'the producer returned no outcome');
     if (!outcome.ok) {

@@ -1,17 +1,27 @@
 import { z } from 'zod';
 import { topicName } from '../core/config/schema.ts';
+import { invalidArgument, type FieldViolation } from '../core/errors.ts';
+import type { PartitionOffsets } from '../core/kafka/group-port.ts';
 import { defineHandler } from './define.ts';
 import { groupName, type OffsetsDeps } from './offsets.ts';
 
 const offsetString = z.string().regex(/^\d{1,19}$/, { error: 'expected a decimal offset' });
+
+/** Latest representable date (ECMAScript), as for stream timestamps. */
+const maxTimeMs = 8_640_000_000_000_000;
+const timestampExpected = `expected a timestamp: Unix epoch milliseconds from 0 to ${maxTimeMs}`;
 
 export const seekInput = z
   .object({
     topic: topicName,
     group: groupName,
     earliest_or_latest: z.enum(['earliest', 'latest'], { error: 'expected "earliest" or "latest"' }).optional(),
-    timestamp: z.union([z.number(), z.string().regex(/^\d+$/)], { error: 'expected a timestamp in ms' }).transform(Number).optional(),
-    offsets: z.object({ offsets: z.record(z.string().regex(/^\d+$/, { error: 'expected partition numbers' }), offsetString) }).optional(),
+    timestamp: z.union([z.number(), z.string().regex(/^\d{1,16}$/)], { error: timestampExpected }).transform(Number)
+      .refine((t) => Number.isSafeInteger(t) && t >= 0 && t <= maxTimeMs, { error: timestampExpected }).optional(),
+    offsets: z.object({
+      offsets: z.record(z.string().regex(/^\d+$/, { error: 'expected partition numbers' }), offsetString)
+        .refine((o) => Object.keys(o).length > 0, { error: 'expected at least one partition and its offset' }),
+    }).optional(),
   })
   .refine((s) => [s.earliest_or_latest, s.timestamp, s.offsets].filter((v) => v !== undefined).length === 1, {
     error: 'expected exactly one of earliest_or_latest, timestamp, offsets',
@@ -31,7 +41,23 @@ export const seek = defineHandler({
       : input.earliest_or_latest === 'latest' ? { latest: true as const }
       : input.timestamp !== undefined ? { timestamp: input.timestamp }
       : { offsets: new Map(Object.entries(input.offsets!.offsets).map(([p, o]) => [Number(p), o])) };
+    if ('offsets' in to && to.offsets !== undefined) checkOffsets(to.offsets, await deps.groups.offsets(group, input.topic));
     const committed = await deps.groups.seek(group, input.topic, to);
     return { committed: Object.fromEntries(committed) };
   },
 });
+
+/** Explicit offsets must name partitions the topic has, at positions its log has (start to end, inclusive). */
+function checkOffsets(offsets: Map<number, string>, partitions: PartitionOffsets[]): void {
+  const byPartition = new Map(partitions.map((p) => [p.partition, p]));
+  const violations: FieldViolation[] = [];
+  for (const [partition, offset] of offsets) {
+    const known = byPartition.get(partition);
+    const field = `offsets.offsets.${partition}`;
+    if (known === undefined) violations.push({ field, expected: `a partition of the topic (0–${partitions.length - 1})`, got: String(partition) });
+    else if (BigInt(offset) < BigInt(known.start) || BigInt(offset) > BigInt(known.end)) {
+      violations.push({ field, expected: `an offset within the partition's log, from ${known.start} to ${known.end}`, got: offset });
+    }
+  }
+  if (violations.length > 0) throw invalidArgument(violations);
+}

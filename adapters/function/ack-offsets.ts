@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { isPluginError, PluginError } from '../../core/errors.ts';
-import type { GroupPort } from '../../core/kafka/group-port.ts';
+import { invalidArgument, isPluginError, PluginError } from '../../core/errors.ts';
+import type { GroupPort, PartitionOffsets } from '../../core/kafka/group-port.ts';
 import { defineHandler, type CallContext } from '../../handlers/define.ts';
 import { parseReceipt } from './receipts.ts';
 
@@ -13,6 +13,21 @@ const receipts = z
   .array(z.string().refine((r) => parseReceipt(r) !== undefined, { error: 'expected a receipt from consume_batch' }), { error: 'expected a list of receipts' })
   .min(1, { error: 'expected at least one receipt' })
   .max(10_000, { error: 'expected at most 10000 receipts' });
+
+/**
+ * A receipt names a message consume_batch delivered: its partition exists and its offset is below the log's end.
+ * Others (forged, or from a topic since recreated) would commit positions past the end: refused, nothing committed.
+ */
+function refuseUnknownMessages(topic: string, next: Map<number, bigint>, partitions: PartitionOffsets[]): void {
+  const ends = new Map(partitions.map((p) => [p.partition, BigInt(p.end)]));
+  for (const [partition, after] of next) {
+    const end = ends.get(partition);
+    if (end === undefined || after > end) {
+      const where = end === undefined ? `${topic} has no partition ${partition}` : `partition ${partition} of ${topic} ends at offset ${end}`;
+      throw invalidArgument([{ field: 'receipts', expected: `receipts from consume_batch (${where})`, got: `a receipt of offset ${after - 1n} in partition ${partition}` }]);
+    }
+  }
+}
 
 /** First wait before committing again while the group has members (another consume_batch is joined). */
 const busyRetryMs = 250;
@@ -58,7 +73,9 @@ export const ackOffsets = defineHandler({
     }
     const committed: string[] = [];
     for (const { group, topic, next } of wanted.values()) {
-      const current = new Map((await deps.groups.offsets(group, topic)).map((p) => [p.partition, p.committed]));
+      const partitions = await deps.groups.offsets(group, topic);
+      refuseUnknownMessages(topic, next, partitions);
+      const current = new Map(partitions.map((p) => [p.partition, p.committed]));
       const forward = new Map<number, string>();
       for (const [partition, offset] of next) {
         const now = current.get(partition);

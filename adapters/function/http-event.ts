@@ -49,10 +49,21 @@ export function httpRequestId(event: HttpEvent): string | undefined {
   return id !== undefined && id.length > 0 && id.length <= 128 ? id : undefined;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A base64 body's bytes as text; bytes that are not UTF-8 are refused, not replaced by U+FFFD. */
+function utf8(bytes: Buffer): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch (err) {
+    throw invalidArgument([{ field: 'body', expected: 'JSON text in UTF-8', got: `${bytes.length} bytes that are not UTF-8` }], err);
+  }
+}
+
 /** Reads the operation name and the request from an HTTP event. */
 export function readHttpEvent(event: HttpEvent): { operation: unknown; request: unknown } {
   const text = event.body === null || event.body === undefined || event.body === '' ? undefined
-    : event.isBase64Encoded === true ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+    : event.isBase64Encoded === true ? utf8(Buffer.from(event.body, 'base64')) : event.body;
   let body: unknown;
   if (text !== undefined) {
     try {

@@ -62,7 +62,9 @@ function integer(type: string, value: unknown): Read {
 function scalar(type: string, value: unknown): Read {
   switch (type) {
     case 'string':
-      return typeof value === 'string' ? ok(value) : bad('a string');
+      // A lone surrogate cannot be encoded as UTF-8: it would reach Kafka as U+FFFD, silently altered.
+      if (typeof value !== 'string') return bad('a string');
+      return value.isWellFormed() ? ok(value) : bad('a string of Unicode text (no unpaired surrogates)');
     case 'bool':
       return typeof value === 'boolean' ? ok(value) : bad('true or false');
     case 'bytes':
@@ -105,7 +107,7 @@ function single(field: protobuf.Field, value: unknown, path: string, out: FieldV
 }
 
 function mapKey(keyType: string, key: string): boolean {
-  if (keyType === 'string') return true;
+  if (keyType === 'string') return key.isWellFormed();
   if (keyType === 'bool') return key === 'true' || key === 'false';
   return integer(keyType, key).ok;
 }
@@ -119,7 +121,7 @@ function fieldValue(field: protobuf.Field, value: unknown, path: string, out: Fi
     const keyType = (field as unknown as protobuf.MapField).keyType;
     const entries: [string, unknown][] = [];
     for (const [key, v] of Object.entries(value)) {
-      if (!mapKey(keyType, key)) out.push({ field: join(path, key), expected: `a map key of type ${keyType}`, got: showValue(key) });
+      if (!mapKey(keyType, key)) out.push({ field: join(path, key), expected: keyType === 'string' ? 'a map key of Unicode text (no unpaired surrogates)' : `a map key of type ${keyType}`, got: showValue(key) });
       else entries.push([key, single(field, v, join(path, key), out)]);
     }
     return Object.fromEntries(entries);

@@ -1,7 +1,9 @@
+import { X509Certificate } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import { Server, loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { ConfigSources } from '../../core/config/load.ts';
+import { readServerTls } from '../../core/config/tls.ts';
 import { probeHandler } from '../http/probes.ts';
 import { fixDescriptorsForReflection } from './descriptors.ts';
 import { lenientDecoding } from './lenient-decode.ts';
@@ -71,8 +73,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     stopping: () => runtime.stopping,
   });
   const http = createHttpServer(probes);
-  const listener = await listenShared(grpc, http, options.port, options.host);
-  // The pattern launcher polls HEALTH_PORT, a port of its own: the same probes, HTTP only.
+  // TLS comes from the start-up configuration (control_plane.tls); Initialize changes backend keys only, never this.
+  const tls = readServerTls(runtime.deps.config.controlPlane.tls);
+  const log = runtime.scope.log;
+  const listener = await listenShared(grpc, http, options.port, options.host, tls === undefined ? undefined : {
+    ...tls,
+    // Port scanners and TCP probes end handshakes all the time: worth a debug line, not a warning.
+    onClientError: (err, remote) => log.debug({ remote, code: (err as NodeJS.ErrnoException).code, error: (err as Error & { reason?: string }).reason ?? err.message }, 'TLS handshake with a client failed'),
+  });
+  if (tls !== undefined) {
+    const cert = new X509Certificate(tls.cert);
+    log.info({ port: listener.port, subject: cert.subject, valid_to: cert.validTo, client_certificates: tls.clientCa === undefined ? 'not requested' : 'required' }, 'main port serves TLS');
+  }
+  // The pattern launcher polls HEALTH_PORT, a port of its own: the same probes, plain HTTP only (even with TLS on the
+  // main port: kubelet and launcher probes carry no client certificate).
   let probeServer: HttpServer | undefined;
   let metricsPort: number | undefined;
   if (options.metricsPort !== undefined) {

@@ -59,7 +59,7 @@ export function unknownKey(where: string, key: string, known: string[]): string 
 const backendSpellings = [
   'brokers', 'connection', 'topic', 'consumer_group', 'group_id', 'client_id', 'compression', 'acks', 'auto_offset_reset',
   'security_protocol', 'sasl_mechanism', 'sasl_username', 'sasl_password', 'max_message_bytes', 'auto_create_topics', 'request_timeout_ms',
-  'connect_timeout_ms', 'vault_enabled', 'vault_path', 'vault_addr', 'vault_namespace', 'vault_auth', 'vault_role', 'vault_role_id', 'vault_secret_id_file', 'vault_token_file', 'vault_kv_refresh', 'tls_ca_file', 'tls_cert_file', 'tls_key_file', 'tls_server_name', 'auth', 'credentials', 'driver_options', 'connection_string',
+  'connect_timeout_ms', 'vault_enabled', 'vault_path', 'vault_addr', 'vault_namespace', 'vault_cacert', 'vault_auth', 'vault_role', 'vault_role_id', 'vault_secret_id_file', 'vault_token_file', 'vault_kv_refresh', 'tls_ca_file', 'tls_cert_file', 'tls_key_file', 'tls_server_name', 'auth', 'credentials', 'driver_options', 'connection_string',
 ];
 
 /**

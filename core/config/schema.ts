@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tlsProblems } from './tls.ts';
 
 /**
  * The one configuration schema. Every source (environment, YAML file, command-line flags, Initialize's Struct)
@@ -98,6 +99,17 @@ export const configSchema = z.object({
       shutdownGrace: seconds.default(25_000),
       /** Callback mode: how often a heartbeat goes to the proxy, in ms. */
       heartbeatInterval: seconds.refine((ms) => ms >= 50, { error: 'expected at least 50ms' }).default(10_000),
+      /**
+       * TLS on the main port (gRPC and the HTTP probes): PEM certificate and key; with a client CA, clients must
+       * present a certificate it signed (mTLS). Absent when none is set. Files are checked at load time (tls.ts).
+       */
+      tls: z
+        .object({
+          certFile: z.string().min(1, { error: 'expected a file path' }).optional(),
+          keyFile: z.string().min(1, { error: 'expected a file path' }).optional(),
+          clientCaFile: z.string().min(1, { error: 'expected a file path' }).optional(),
+        })
+        .optional(),
     })
     .prefault({}),
   kafka: z
@@ -162,6 +174,8 @@ export const configSchema = z.object({
       /** Server address; VAULT_ADDR. */
       addr: z.url({ error: 'expected a URL such as https://vault.example:8200' }).optional(),
       namespace: z.string().min(1, { error: 'expected a non-empty namespace' }).optional(),
+      /** PEM CA bundle that signed the server's certificate, for an https:// address (VAULT_CACERT, as Vault's CLI). */
+      caCertFile: z.string().min(1, { error: 'expected a file path' }).optional(),
       /** Secret path: a dynamic secret (`kafka/creds/<role>`, with a lease) or a KV v2 path (`secret/data/<name>`). */
       path: z.string().regex(/^[a-zA-Z0-9._/-]+$/, { error: 'expected a secret path such as kafka/creds/prism or secret/data/prism' }).optional(),
       auth: lowerEnum(['token', 'approle', 'kubernetes', 'jwt']).default('token'),
@@ -199,6 +213,7 @@ export function crossFieldProblems(c: Config): { path: string; message: string }
   if (c.vault.enabled && c.vault.auth === 'approle' && c.vault.roleId === undefined) out.push({ path: 'vault.roleId', message: 'expected VAULT_ROLE_ID for AppRole login' });
   const tls = c.kafka.tls;
   if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) out.push({ path: 'kafka.tls.certFile', message: 'expected both a client certificate and its key file, or neither' });
+  out.push(...tlsProblems(c));
   return out;
 }
 export type Compression = (typeof compressions)[number];

@@ -1,3 +1,4 @@
+import { tlsFailure } from '../config/tls.ts';
 import { PluginError, isPluginError, type ErrorCode } from '../errors.ts';
 
 /**
@@ -68,13 +69,19 @@ function* walk(error: unknown, depth = 0): Generator<Record<string, unknown>> {
 /** Finds the most specific code anywhere in the chain, or undefined when nothing is recognised. */
 /** The client reports a missing topic as a user error with this text, not as UNKNOWN_TOPIC_OR_PARTITION. */
 const unknownTopic = /^Unknown topic /;
+/**
+ * The client's fetch reports a partition leader missing from its metadata (a broker that died and is not yet
+ * replaced as leader) as a user error with this text; it is a broker outage, not bad input.
+ */
+const leaderGone = /^Cannot find broker with node id /;
 
 export function kafkaErrorCode(error: unknown): { code: ErrorCode; detail: string } | undefined {
   let best: { code: ErrorCode; detail: string } | undefined;
   for (const e of walk(error)) {
     const apiId = typeof e.apiId === 'string' ? e.apiId : undefined;
     const missing = e.code === 'PLT_KFK_USER' && typeof e.message === 'string' && unknownTopic.test(e.message);
-    const code = missing ? 'NOT_FOUND' : (apiId !== undefined ? byKafkaError[apiId] : undefined) ?? (typeof e.code === 'string' ? byClientCode[e.code] : undefined);
+    const gone = e.code === 'PLT_KFK_USER' && typeof e.message === 'string' && leaderGone.test(e.message);
+    const code = missing ? 'NOT_FOUND' : gone ? 'UNAVAILABLE' : (apiId !== undefined ? byKafkaError[apiId] : undefined) ?? (typeof e.code === 'string' ? byClientCode[e.code] : undefined);
     if (code === undefined) continue;
     const detail = apiId ?? (typeof e.message === 'string' ? e.message : String(e.code));
     if (best === undefined || precedence.indexOf(code) < precedence.indexOf(best.code)) best = { code, detail };
@@ -87,7 +94,9 @@ export function classifyKafkaError(error: unknown, doing: string): PluginError {
   if (isPluginError(error)) return error;
   const found = kafkaErrorCode(error);
   if (found === undefined) return new PluginError('INTERNAL', `${doing} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-  return new PluginError(found.code, `${doing} failed: ${found.detail}`, { cause: error });
+  // The client reports a refused certificate as "Connection to … failed": the caller should read that it was TLS.
+  const tls = found.code === 'UNAVAILABLE' ? tlsFailure(error) : undefined;
+  return new PluginError(found.code, `${doing} failed: ${tls === undefined ? found.detail : `TLS handshake failed: ${tls}`}`, { cause: error });
 }
 
 /** Whether any error in the chain is one of these Kafka protocol errors (by name, e.g. UNKNOWN_MEMBER_ID). */

@@ -1,7 +1,7 @@
 import { ProduceAcks, Producer } from '@platformatic/kafka';
 import type { Config } from '../config/schema.ts';
 import { PluginError } from '../errors.ts';
-import { classifyKafkaError } from './classify.ts';
+import { classifyKafkaError, kafkaErrorCode } from './classify.ts';
 import { baseClientOptions, type SaslAuth } from './client-options.ts';
 import { Partitioner } from './partitioner.ts';
 import type { ProducerPort } from './producer-port.ts';
@@ -45,6 +45,11 @@ export function createPlatformaticProducer(config: Config, options: { lingerMs?:
   let scheduled: { cancel(): void } | undefined;
   let closing: Promise<void> | undefined;
   let idle: (() => void) | undefined;
+  // Set while the brokers refuse our credentials. The client retries a refused authentication like a network error
+  // (six attempts, ~3 s), and with cached metadata every batch would walk straight into those retries: each refused
+  // publish would take seconds instead of answering UNAUTHENTICATED at once. While set, each batch first asks the
+  // brokers for metadata itself, in one attempt whose refusal is final.
+  let refused = false;
 
   const schedule = () => {
     if (sending || scheduled !== undefined || queue.length === 0) return;
@@ -90,7 +95,7 @@ export function createPlatformaticProducer(config: Config, options: { lingerMs?:
     const partitions = new Map<string, number>();
     try {
       const topics = [...new Set(batch.map((p) => p.record.topic))];
-      const md = await producer.metadata({ topics, autocreateTopics: kafka.autoCreateTopics });
+      const md = refused ? await checkedMetadata(topics) : await producer.metadata({ topics, autocreateTopics: kafka.autoCreateTopics });
       for (const t of topics) partitions.set(t, md.topics.get(t)?.partitionsCount ?? 0);
     } catch (err) {
       failure = err;
@@ -125,7 +130,20 @@ export function createPlatformaticProducer(config: Config, options: { lingerMs?:
         results = (err as { produced?: { offsets?: typeof results } }).produced?.offsets;
       }
     }
+    refused = failure !== undefined && kafkaErrorCode(failure)?.code === 'UNAUTHENTICATED';
     settle(batch, messages, results, failure);
+  }
+
+  /** A fresh metadata round trip; retried like the client's own retries, except when the credentials are refused. */
+  async function checkedMetadata(topics: string[]): ReturnType<typeof producer.metadata> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await producer.metadata({ topics, autocreateTopics: kafka.autoCreateTopics, forceUpdate: true, retries: 0 });
+      } catch (err) {
+        if (attempt >= 5 || kafkaErrorCode(err)?.code === 'UNAUTHENTICATED') throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
   }
 
   function settle(batch: Pending[], messages: { topic: string; partition: number }[], results: { topic: string; partition: number; offset: bigint }[] | undefined, failure: unknown): void {

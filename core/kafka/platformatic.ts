@@ -1,5 +1,6 @@
 import { Admin } from '@platformatic/kafka';
 import type { Config } from '../config/schema.ts';
+import { tlsFailure } from '../config/tls.ts';
 import { PluginError } from '../errors.ts';
 import { classifyKafkaError } from './classify.ts';
 import { baseClientOptions, type SaslAuth } from './client-options.ts';
@@ -35,6 +36,11 @@ export function createPlatformaticKafka(config: Config, auth?: SaslAuth): KafkaP
         };
       } catch (err) {
         const error = classifyKafkaError(err, `metadata request to ${config.kafka.brokers.join(',')}`);
+        // The client reports a refused certificate as "Connection to … failed": say it was TLS, and which setting to check.
+        const tls = tlsFailure(err);
+        if (tls !== undefined) {
+          throw new PluginError('UNAVAILABLE', `metadata request to ${config.kafka.brokers.join(',')} failed: TLS handshake failed: ${tls}; check KAFKA_TLS_CA_FILE${config.kafka.tls.caFile === undefined ? ' (not set: the system CAs are used)' : ` (${config.kafka.tls.caFile})`} and KAFKA_SECURITY_PROTOCOL`, { cause: err });
+        }
         if (error.code === 'UNAUTHENTICATED') {
           // Operators search logs for this sentence; name the user and mechanism, never the password.
           const user = auth?.current()?.username ?? config.kafka.sasl.username ?? '(none)';

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import vault from 'node-vault';
 import type { Config } from '../config/schema.ts';
+import { tlsFailure } from '../config/tls.ts';
 import { PluginError } from '../errors.ts';
+
+/** How long one Vault call may take before it counts as failed (and the credential source reports Vault unreachable). */
+const requestTimeoutMs = 10_000;
 
 /** What a Vault login or token lookup tells us about the token. */
 export interface TokenInfo {
@@ -34,7 +38,17 @@ export class VaultClient {
     this.#config = config;
     this.#onSecret = onSecret;
     this.#addr = config.addr ?? 'http://127.0.0.1:8200';
-    this.#client = vault({ apiVersion: 'v1', endpoint: this.#addr, ...(config.namespace === undefined ? {} : { namespace: config.namespace }), token: '' });
+    this.#client = vault({
+      apiVersion: 'v1',
+      endpoint: this.#addr,
+      ...(config.namespace === undefined ? {} : { namespace: config.namespace }),
+      token: '',
+      // Certificates are always verified: node-vault would otherwise turn verification off whenever the process
+      // environment holds VAULT_SKIP_VERIFY (any value, "false" included), behind the configuration's back.
+      // Every call is bounded: a Vault that accepts connections and never answers (a hung server, a partition) would
+      // otherwise hold the renewal loop forever, and health would keep saying the credentials are fresh.
+      requestOptions: { strictSSL: true, timeout: requestTimeoutMs, ...(config.caCertFile === undefined ? {} : { ca: readCaFile(config.caCertFile) }) },
+    });
   }
 
   get address(): string {
@@ -109,8 +123,23 @@ export class VaultClient {
       if (status === 404) throw new PluginError('NOT_FOUND', `${where}: nothing at this path (404)`, { cause: err });
       if (status === 400) throw new PluginError('UNAUTHENTICATED', `${where} was refused (400): ${e.message ?? 'bad request'}`, { cause: err });
       if (status !== undefined) throw new PluginError('UNAVAILABLE', `${where} failed with HTTP ${status}`, { cause: err });
+      const tls = tlsFailure(err);
+      if (tls !== undefined) {
+        const fix = this.#config.caCertFile === undefined ? 'set VAULT_CACERT to the CA that signed its certificate' : `check that VAULT_CACERT (${this.#config.caCertFile}) holds the CA that signed its certificate`;
+        throw new PluginError('UNAVAILABLE', `${where} failed: TLS: ${tls}; ${fix}`, { cause: err });
+      }
+      if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') throw new PluginError('UNAVAILABLE', `${where} failed: no answer from Vault within ${requestTimeoutMs} ms`, { cause: err });
       throw new PluginError('UNAVAILABLE', `${where} failed: Vault unreachable (${e.code ?? e.message ?? 'no answer'})`, { cause: err });
     }
+  }
+}
+
+/** The CA file was checked when the configuration was loaded; a file gone since then fails every call, not start-up. */
+function readCaFile(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
   }
 }
 

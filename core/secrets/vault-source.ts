@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.ts';
-import { PluginError } from '../errors.ts';
+import { PluginError, isPluginError } from '../errors.ts';
 import type { CredentialSource, CredentialStatus, Credentials } from './credentials.ts';
 import type { SecretRead, TokenInfo, VaultClient } from './vault-client.ts';
 
@@ -126,6 +126,9 @@ export class VaultCredentialSource implements CredentialSource {
     } catch (err) {
       this.#failures++;
       this.#error = (err as Error).message;
+      // 403: Vault no longer honours the token (revoked, or a restarted or restored server that lost it). Log in again
+      // at the next attempt rather than renew a dead token until the end of the TTL it was issued with.
+      if (isPluginError(err) && err.code === 'PERMISSION_DENIED') this.#token = undefined;
       this.#retryAt = this.#now() + Math.min(maxBackoffMs, 500 * 2 ** this.#failures);
       this.#o.log.warn({ error: this.#error, retry_in_ms: this.#retryAt - this.#now() }, 'vault credential refresh failed');
     } finally {

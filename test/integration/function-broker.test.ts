@@ -8,6 +8,7 @@ import { eventHandler } from '../../adapters/function/handler.ts';
 import type { HttpResponse } from '../../adapters/function/http-event.ts';
 import { FunctionRuntime } from '../../adapters/function/runtime.ts';
 import { loadConfig } from '../../core/config/load.ts';
+import { registerSecret } from '../support/test-logs.ts';
 
 /**
  * A broker of this test's own (never the shared one on 9092, which other tests use): the infrastructure scripts
@@ -96,6 +97,7 @@ describe('the function runtime when its broker goes away and comes back', () => 
 
   it('rebuilds its connections with rotated credentials after the broker refused the old ones', async () => {
     const password = readFileSync(join(infraDir, 'kafka', 'admin.password'), 'utf8').trim();
+    registerSecret(password);
     const passwords = ['not-the-password', password];
     let loads = 0;
     const runtime = new FunctionRuntime({

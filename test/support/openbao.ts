@@ -1,8 +1,16 @@
-/** The test harness's own OpenBao calls, over plain HTTP (independent of the plugin's Vault client). */
+import { registerSecret, registerSecretsIn } from './test-logs.ts';
+
+/**
+ * The test harness's own OpenBao calls, over plain HTTP (independent of the plugin's Vault client). Every token,
+ * secret id and password it sends or receives is registered for the log scan (test/support/test-logs.ts).
+ */
 export class OpenBao {
-  constructor(readonly addr: string, readonly token: string) {}
+  constructor(readonly addr: string, readonly token: string) {
+    registerSecret(token);
+  }
 
   async request(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+    registerSecretsIn(body);
     const res = await fetch(`${this.addr}/v1/${path}`, {
       method,
       headers: { 'x-vault-token': this.token, 'content-type': 'application/json' },
@@ -10,7 +18,9 @@ export class OpenBao {
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`OpenBao ${method} ${path}: HTTP ${res.status} ${text}`);
-    return text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+    const answer = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+    registerSecretsIn(answer);
+    return answer;
   }
 
   /** Enables AppRole once (an already enabled mount answers 400, which is fine). */

@@ -4,6 +4,7 @@ import { createMetrics } from '../../core/metrics.ts';
 import { SecretScrubber } from '../../core/secrets-scrubber.ts';
 import { Runtime } from '../../adapters/grpc/runtime.ts';
 import { startServer, type RunningServer } from '../../adapters/grpc/server.ts';
+import { captureLines, registerSecretsFromEnv } from './test-logs.ts';
 
 export interface TestPlugin {
   runtime: Runtime;
@@ -14,13 +15,22 @@ export interface TestPlugin {
   close(): Promise<void>;
 }
 
-/** Runs the real gRPC adapter in-process on a free loopback port, with logs captured. */
+/**
+ * Runs the real gRPC adapter in-process on a free loopback port, with logs captured (also kept in
+ * `.cache/test-logs/` for the log scan, with the secrets of `env` registered: test/support/test-logs.ts).
+ */
 export async function startPlugin(env: Record<string, string>): Promise<TestPlugin> {
+  registerSecretsFromEnv(env);
+  const keep = captureLines('in-process-plugin');
   const sources: ConfigSources = { env: { PRISM_CONTROL_PLANE_PORT: '0', PRISM_LISTEN_HOST: '127.0.0.1', ...env } };
   const config = loadConfig(sources);
   const logs: string[] = [];
   const scrubber = new SecretScrubber();
-  const log = createLogger({ level: 'debug', service: 'prism-kafka-plugin', version: 'test', scrubber, write: (l) => logs.push(l) });
+  const write = (line: string) => {
+    logs.push(line);
+    keep(line);
+  };
+  const log = createLogger({ level: 'debug', service: 'prism-kafka-plugin', version: 'test', scrubber, write });
   const runtime = new Runtime(config, { log, metrics: createMetrics({ namespace: 'test', defaultMetrics: false }), scrubber });
   let onStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (onStopped = resolve));

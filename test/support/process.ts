@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { captureChunks, registerSecretsFromEnv } from './test-logs.ts';
 
 export interface Spawned {
   child: ChildProcessWithoutNullStreams;
@@ -9,8 +10,13 @@ export interface Spawned {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Spawns a Node process and collects its JSON log lines. */
+/**
+ * Spawns a Node process and collects its JSON log lines. Under vitest its stdout and stderr are also kept in
+ * `.cache/test-logs/` and the secrets in its environment registered, for the log scan (test/support/test-logs.ts).
+ */
 export function spawnNode(args: string[], options: { cwd: string; env: Record<string, string> }): Spawned {
+  registerSecretsFromEnv(options.env);
+  const keep = captureChunks(`node-${args.find((a) => !a.startsWith('-')) ?? 'process'}`);
   const child = spawn(process.execPath, args, { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', ...options.env } });
   const stdout: string[] = [];
   let err = '';
@@ -24,6 +30,7 @@ export function spawnNode(args: string[], options: { cwd: string; env: Record<st
     }
   };
   child.stdout.on('data', (chunk: Buffer) => {
+    keep(chunk);
     const lines = (partial + chunk.toString()).split('\n');
     partial = lines.pop()!;
     for (const line of lines) {
@@ -35,7 +42,10 @@ export function spawnNode(args: string[], options: { cwd: string; env: Record<st
       }
     }
   });
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => {
+    keep(chunk);
+    err += chunk.toString();
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   return {
     child,

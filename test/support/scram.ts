@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { registerSecret } from './test-logs.ts';
 
 const run = promisify(execFile);
 const tool = fileURLToPath(new URL('../../scripts/infra/kafka-tool.sh', import.meta.url));
@@ -13,6 +14,7 @@ export class ScramUsers {
   constructor(readonly saslBrokers: string, readonly adminClientConfig: string) {}
 
   async create(user: string, password: string, mechanism = 'SCRAM-SHA-512'): Promise<void> {
+    registerSecret(password);
     await this.#configs(['--alter', '--add-config', `${mechanism}=[iterations=4096,password=${password}]`, '--entity-type', 'users', '--entity-name', user]);
   }
 

@@ -108,8 +108,10 @@ export function consumeLoad(options: {
     if (these.length === 0) return s.acking;
     s.acking = s.acking.then(async () => {
       try {
-        await call(s.c, 'Ack', { receipts: these.map((m) => m.receipt) }, { deadlineMs: 5_000 });
-        for (const m of these) ledger.consumerAck(m.message_id);
+        const { acknowledged } = await call<{ acknowledged: number }>(s.c, 'Ack', { receipts: these.map((m) => m.receipt) }, { deadlineMs: 5_000 });
+        // Receipts voided by a rebalance are answered but not counted: those messages come again by design, so the
+        // batch counts as consumer-acked only when every receipt in it was acknowledged.
+        if (acknowledged === these.length) for (const m of these) ledger.consumerAck(m.message_id);
       } catch {
         // Not acknowledged: these may be delivered again, which the ledger allows.
       }
@@ -127,6 +129,8 @@ export function consumeLoad(options: {
         s.pending.push(m);
         if (s.pending.length >= ackEvery) void flush(s);
       });
+      // A stream to a plugin that is gone rejects `ready`; the loop below sees the error and reconnects.
+      s.stream.ready.catch(() => undefined);
       const ticker = setInterval(() => void flush(s), 100);
       while (!stopped && !s.stream.ended && s.stream.error === undefined) await sleep(50);
       clearInterval(ticker);

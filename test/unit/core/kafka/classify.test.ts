@@ -16,9 +16,18 @@ describe('classifyKafkaError', () => {
     ['NOT_ENOUGH_REPLICAS', new ProtocolError('NOT_ENOUGH_REPLICAS'), 'UNAVAILABLE'],
     ['an unknown error', new Error('boom'), 'INTERNAL'],
     ['the client\'s missing-topic error', new UserError('Unknown topic orders.'), 'NOT_FOUND'],
+    // A killed leader still named by cached metadata: a broker outage, never the caller's fault.
+    ['a leader missing from the metadata', new MultipleErrors('fetch failed', [new UserError('Cannot find broker with node id 2')]), 'UNAVAILABLE'],
     ['another client user error', new UserError('Failed to serialize a message.'), 'INVALID_ARGUMENT'],
   ])('%s → %s', (_name, error, code) => {
     expect(classifyKafkaError(error, 'produce').code).toBe(code);
+  });
+
+  it('names a refused certificate as TLS, whatever the client wrapped it in', () => {
+    const cert = Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    const error = classifyKafkaError(new NetworkError('Connection to 127.0.0.1:9094 failed.', { cause: cert }), 'produce');
+    expect(error.code).toBe('UNAVAILABLE');
+    expect(error.message).toBe('produce failed: TLS handshake failed: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE)');
   });
 
   it('finds the cause deep in a chain', () => {

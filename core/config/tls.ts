@@ -1,0 +1,137 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
+import type { Config } from './schema.ts';
+
+/** A problem with one setting, named by its canonical path (the loader turns the path into its source). */
+interface Problem {
+  path: string;
+  message: string;
+}
+
+/** The PEM material of the plugin's own TLS listener, read from the files of `control_plane.tls`. */
+export interface ServerTlsMaterial {
+  cert: Buffer;
+  key: Buffer;
+  /** Client certificates must chain to these CAs (mTLS); none when undefined. */
+  clientCa?: Buffer;
+}
+
+function read(path: string): Buffer | string {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(code);
+  }
+}
+
+/** Reads a PEM file that must hold at least one certificate; returns a problem text instead when it does not. */
+function readCertificates(path: string, what: string): Buffer | string {
+  const pem = read(path);
+  if (typeof pem === 'string') return `cannot read ${what} ${JSON.stringify(path)}: ${pem}`;
+  try {
+    new X509Certificate(pem);
+    return pem;
+  } catch {
+    return `expected ${what} in PEM (-----BEGIN CERTIFICATE-----) in ${JSON.stringify(path)}`;
+  }
+}
+
+/** Why OpenSSL refused a certificate and key pair, in words an operator can act on. */
+function pairMessage(err: unknown, certFile: string): string {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  if (code === 'ERR_OSSL_X509_KEY_VALUES_MISMATCH') return `expected the private key of the certificate in ${JSON.stringify(certFile)}, got the key of another certificate`;
+  if (/PEM|DECODER|UNSUPPORTED/.test(code)) return `expected a PEM private key (-----BEGIN PRIVATE KEY-----) for the certificate in ${JSON.stringify(certFile)} (${(err as Error).message})`;
+  return `cannot use this key with the certificate in ${JSON.stringify(certFile)}: ${(err as Error).message}`;
+}
+
+/**
+ * Reads and checks the files of a certificate and its key: both readable, PEM, and belonging together. `paths` are
+ * the canonical config paths, so each problem names the setting to fix.
+ */
+function certificatePair(certFile: string, keyFile: string, paths: { cert: string; key: string }, out: Problem[]): { cert: Buffer; key: Buffer } | undefined {
+  const cert = readCertificates(certFile, 'a certificate');
+  if (typeof cert === 'string') out.push({ path: paths.cert, message: cert });
+  const key = read(keyFile);
+  if (typeof key === 'string') out.push({ path: paths.key, message: `cannot read the private key ${JSON.stringify(keyFile)}: ${key}` });
+  if (typeof cert === 'string' || typeof key === 'string') return undefined;
+  try {
+    createSecureContext({ cert, key });
+    return { cert, key };
+  } catch (err) {
+    out.push({ path: paths.key, message: pairMessage(err, certFile) });
+    return undefined;
+  }
+}
+
+/**
+ * Every TLS file setting checked at load time, so that a missing or unusable file stops the process with exit code 2
+ * naming the setting, instead of failing at the first connection: the plugin's own listener (`control_plane.tls`),
+ * the Kafka client (`backend.tls_*`) and the Vault CA (`VAULT_CACERT`).
+ */
+export function tlsProblems(c: Config): Problem[] {
+  const out: Problem[] = [];
+  const server = c.controlPlane.tls ?? {};
+  if ((server.certFile === undefined) !== (server.keyFile === undefined)) {
+    out.push({ path: server.certFile === undefined ? 'controlPlane.tls.keyFile' : 'controlPlane.tls.certFile', message: 'expected both a certificate file and its key file (PRISM_TLS_CERT_FILE and PRISM_TLS_KEY_FILE), or neither' });
+  } else if (server.certFile !== undefined && server.keyFile !== undefined) {
+    certificatePair(server.certFile, server.keyFile, { cert: 'controlPlane.tls.certFile', key: 'controlPlane.tls.keyFile' }, out);
+  }
+  if (server.clientCaFile !== undefined) {
+    if (server.certFile === undefined) out.push({ path: 'controlPlane.tls.clientCaFile', message: 'expected a server certificate too (PRISM_TLS_CERT_FILE, PRISM_TLS_KEY_FILE): client certificates are checked only over TLS' });
+    const ca = readCertificates(server.clientCaFile, 'CA certificates');
+    if (typeof ca === 'string') out.push({ path: 'controlPlane.tls.clientCaFile', message: ca });
+  }
+  const kafka = c.kafka.tls;
+  if (kafka.caFile !== undefined) {
+    const ca = readCertificates(kafka.caFile, 'CA certificates');
+    if (typeof ca === 'string') out.push({ path: 'kafka.tls.caFile', message: ca });
+  }
+  if (kafka.certFile !== undefined && kafka.keyFile !== undefined) {
+    certificatePair(kafka.certFile, kafka.keyFile, { cert: 'kafka.tls.certFile', key: 'kafka.tls.keyFile' }, out);
+  }
+  if (c.vault.caCertFile !== undefined) {
+    const ca = readCertificates(c.vault.caCertFile, 'CA certificates');
+    if (typeof ca === 'string') out.push({ path: 'vault.caCertFile', message: ca });
+  }
+  return out;
+}
+
+/** The listener's PEM material, or undefined when `control_plane.tls` is not set (plaintext). Checked by tlsProblems. */
+export function readServerTls(tls: Config['controlPlane']['tls']): ServerTlsMaterial | undefined {
+  if (tls?.certFile === undefined || tls.keyFile === undefined) return undefined;
+  return {
+    cert: readFileSync(tls.certFile),
+    key: readFileSync(tls.keyFile),
+    ...(tls.clientCaFile === undefined ? {} : { clientCa: readFileSync(tls.clientCaFile) }),
+  };
+}
+
+/** Error codes of Node and OpenSSL for a failed TLS handshake or an untrusted certificate. */
+const tlsCodes = /^(ERR_SSL_|ERR_TLS_|ERR_OSSL_|CERT_|UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE)/;
+
+/**
+ * Describes a TLS failure found anywhere in an error's cause chain (`unable to verify the first certificate
+ * (UNABLE_TO_VERIFY_LEAF_SIGNATURE)`), or undefined when the error is not about TLS. Clients wrap these in their own
+ * "connection failed" errors; operators need the TLS reason to fix a CA or certificate setting.
+ */
+export function tlsFailure(error: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const stack = [error];
+  while (stack.length > 0) {
+    const e = stack.pop();
+    if (e === null || typeof e !== 'object' || seen.has(e) || seen.size > 32) continue;
+    seen.add(e);
+    const { code, message, cause, errors } = e as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof code === 'string' && tlsCodes.test(code)) {
+      // Node appends advice about --use-system-ca to verification errors; the fix here is the CA file setting.
+      const text = typeof message === 'string' ? message.replace(/; if the root CA is installed locally.*$/s, '') : 'TLS error';
+      return `${text} (${code})`;
+    }
+    if (typeof message === 'string' && /TLS handshake failed/.test(message)) return message;
+    if (cause !== undefined) stack.push(cause);
+    if (Array.isArray(errors)) stack.push(...(errors as unknown[]));
+  }
+  return undefined;
+}
