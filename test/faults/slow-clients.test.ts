@@ -342,7 +342,17 @@ describe('fault 5: 1,000 concurrent streams opened and dropped', () => {
         while ((membersLeft = await members()) > 0 && Date.now() < end) await sleep(500);
         return membersLeft === 0;
       })();
-      const final = await plugin.settle();
+      // Returning to baseline is what is asserted, not how fast: closes of 1,000 streams' Kafka clients finish
+      // asynchronously (in-flight fetches answer within their wait time), so a full GC right after the fds are back
+      // may still see them. Poll for up to 20 s; a leak never comes back.
+      let final = await plugin.settle();
+      let settleRounds = 1;
+      const settleEnd = Date.now() + 20_000;
+      while ((final.heapMb - baseline.heapMb >= 8 || final.buffersMb - baseline.buffersMb >= 8) && Date.now() < settleEnd) {
+        await sleep(1_000);
+        final = await plugin.settle();
+        settleRounds += 1;
+      }
       const finalMetrics = await scrape(plugin.address);
       // What keeps the event loop busy (sockets, servers, ref'd timers…), as prom-client reads it.
       const resources = (text: string) => metricSum(text, 'nodejs_active_resources');
@@ -364,6 +374,7 @@ describe('fault 5: 1,000 concurrent streams opened and dropped', () => {
         rss_final_mb: final.rssMb,
         heap_baseline_mb: baseline.heapMb,
         heap_final_mb: final.heapMb,
+        settle_rounds: settleRounds,
         buffers_baseline_mb: baseline.buffersMb,
         buffers_final_mb: final.buffersMb,
         fds_baseline: baseline.fds,
