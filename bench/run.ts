@@ -514,7 +514,9 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   await ensureBroker();
   log('building dist/ (node build.mjs)');
-  execFileSync(process.execPath, [join(root, 'build.mjs')], { cwd: root, stdio: ['ignore', process.stderr, 'inherit'] });
+  // A profiled run keeps the bundle unminified: bench/profile-top.ts attributes samples by esbuild's module comments.
+  const buildEnv = args.includes('--profile') ? { ...process.env, PRISM_BUILD_MINIFY: '0' } : process.env;
+  execFileSync(process.execPath, [join(root, 'build.mjs')], { cwd: root, stdio: ['ignore', process.stderr, 'inherit'], env: buildEnv });
   const plugin = await startPlugin();
   log(`plugin pid ${plugin.pid} at ${plugin.address}; run ${runId}${quick ? ' (quick)' : ''}`);
   await sleep(500);

@@ -3,16 +3,17 @@
 // publishes during the outage fail with UNAVAILABLE (or the caller's DEADLINE_EXCEEDED) or succeed after a retry, never
 // hang past their deadline; publishing recovers within 30 s of the broker being back.
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Admin } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPluginProcess, type PluginProcess } from '../support/plugin-process.ts';
 import { privateBroker, type PrivateBroker } from '../support/private-broker.ts';
-import { claimPorts, type PortSlot } from './support/cluster.ts';
+import { claimPorts, type PortSlot } from './support/port-slot.ts';
 import { Ledger, loadSeconds, timeoutFor } from './support/ledger.ts';
 import { awaitDelivery, consumeLoad, publishLoad, recoverySeconds } from './support/load.ts';
+import { closeBrokerFaultBooks, stopKeepingLog } from './support/plugin-state.ts';
 
 const LOAD = loadSeconds(9);
 // C1-only JIT for this broker's JVM (lib.sh splits KAFKA_HEAP_OPTS into JVM flags): it starts in about half the time
@@ -33,21 +34,6 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
-/**
- * Failed requests the plugin logged with a status that blames the caller or itself (INVALID_ARGUMENT, NOT_FOUND,
- * INTERNAL, UNKNOWN): every request here is valid, so a broker fault must never be reported that way.
- */
-function misreported(p: PluginProcess): string[] {
-  return p.stdout.filter((l) => l.includes('"request failed"') && /"status":"(INVALID_ARGUMENT|NOT_FOUND|INTERNAL|UNKNOWN)"/.test(l));
-}
-
-/** Whether the plugin process still runs, and what it said last (for a failure message). */
-function pluginState(p: PluginProcess): { alive: boolean; tail: string } {
-  const alive = p.child.exitCode === null && p.child.signalCode === null;
-  const lines = p.stdout.filter((l) => /"level":"(WARN|ERROR|FATAL)"/.test(l)).slice(-15);
-  return { alive, tail: `plugin ${alive ? 'running' : `exited (${String(p.child.exitCode ?? p.child.signalCode)})`}; last warnings:\n${lines.join('\n')}\nstderr:\n${p.stderr().slice(-2_000)}` };
-}
-
 let plugin: PluginProcess | undefined;
 let topic: string | undefined;
 let slot: PortSlot | undefined;
@@ -67,14 +53,7 @@ beforeAll(async () => {
 }, 150_000);
 
 afterAll(async () => {
-  if (plugin !== undefined) {
-    if (plugin.child.exitCode === null) {
-      plugin.child.kill('SIGKILL');
-      await plugin.exited;
-    }
-    // The plugin's own log of the run, for a post-mortem.
-    writeFileSync(join(stateDir, 'plugin.log'), `${plugin.stdout.join('\n')}\n${plugin.stderr()}`);
-  }
+  if (plugin !== undefined) await stopKeepingLog(plugin, join(stateDir, 'plugin.log'));
   // The broker's data is kept between runs (a restart is faster than a format): drop this run's topic so it stays small.
   if (topic !== undefined && broker !== undefined) {
     const admin = new Admin({ clientId: 'faults-restart-cleanup', bootstrapBrokers: [broker.brokers], retries: 1, requestTimeout: 5_000 });
@@ -179,20 +158,7 @@ describe('broker restart during continuous publish and consume', () => {
     }
     const last = cycles.at(-1);
     ledger.extra.ok_after_last_restart = last === undefined ? 0 : publisher.outcomes.filter((o) => o.ok && o.at - o.ms >= last.back).length;
-    ledger.extra.slowest_call_ms = publisher.outcomes.reduce((m, o) => Math.max(m, o.ms), 0);
-    const state = pluginState(plugin);
-    ledger.extra.plugin_warnings = plugin.stdout.filter((l) => /"level":"(WARN|ERROR|FATAL)"/.test(l)).length;
-    const wrongStatus = misreported(plugin);
-    ledger.extra.misreported = wrongStatus.length;
-    ledger.extra.hung = publisher.hung;
-    ledger.extra.consume_streams = consumer.streams;
-    const report = ledger.publish();
-
-    expect(state.alive, state.tail).toBe(true);
-    expect(report.lost, `acknowledged but never delivered: ${missing.slice(0, 10).join(', ')}`).toBe(0);
-    expect(publisher.hung).toBe(0);
-    expect(wrongStatus, 'broker faults reported to callers as their own or the plugin\'s fault').toEqual([]);
-    expect(Object.keys(report.failures).filter((code) => code !== 'UNAVAILABLE' && code !== 'DEADLINE_EXCEEDED')).toEqual([]);
+    const report = closeBrokerFaultBooks(ledger, plugin, publisher, consumer, missing);
     expect(cycles.map((c) => c.kind)).toEqual(['graceful', 'crash']);
     for (const c of cycles) {
       // Each outage was real (publishes met the stopped broker and failed), and publishing came back in time.

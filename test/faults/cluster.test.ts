@@ -3,14 +3,15 @@
 // that leads every partition of the topic. Nothing the plugin acknowledged may be lost, no call may hang past its
 // deadline, failures may only be UNAVAILABLE / DEADLINE_EXCEEDED, and publishes must recover through the new leaders.
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPluginProcess, type PluginProcess } from '../support/plugin-process.ts';
-import { claimPorts, kafkaCluster, stopLeftoverNodes, type KafkaCluster, type PortSlot } from './support/cluster.ts';
+import { kafkaCluster, stopLeftoverNodes, type KafkaCluster } from './support/cluster.ts';
+import { claimPorts, type PortSlot } from './support/port-slot.ts';
 import { Ledger, loadSeconds, timeoutFor } from './support/ledger.ts';
 import { awaitDelivery, consumeLoad, publishLoad, type Outcome } from './support/load.ts';
+import { closeBrokerFaultBooks, stopKeepingLog } from './support/plugin-state.ts';
 
 const LOAD = loadSeconds(9);
 /**
@@ -28,21 +29,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secondsSince = (t: number, now = Date.now()) => Math.round((now - t) / 100) / 10;
 const started = (o: Outcome) => o.at - o.ms;
 
-/**
- * Failed requests the plugin logged with a status that blames the caller or itself (INVALID_ARGUMENT, NOT_FOUND,
- * INTERNAL, UNKNOWN): every request here is valid, so a broker fault must never be reported that way.
- */
-function misreported(p: PluginProcess): string[] {
-  return p.stdout.filter((l) => l.includes('"request failed"') && /"status":"(INVALID_ARGUMENT|NOT_FOUND|INTERNAL|UNKNOWN)"/.test(l));
-}
-
-/** Whether the plugin process still runs, and what it said last (for a failure message). */
-function pluginState(p: PluginProcess): { alive: boolean; tail: string } {
-  const alive = p.child.exitCode === null && p.child.signalCode === null;
-  const lines = p.stdout.filter((l) => /"level":"(WARN|ERROR|FATAL)"/.test(l)).slice(-15);
-  return { alive, tail: `plugin ${alive ? 'running' : `exited (${String(p.child.exitCode ?? p.child.signalCode)})`}; last warnings:\n${lines.join('\n')}\nstderr:\n${p.stderr().slice(-2_000)}` };
-}
-
 let plugin: PluginProcess | undefined;
 let slot: PortSlot | undefined;
 let cluster: KafkaCluster;
@@ -57,14 +43,7 @@ beforeAll(async () => {
 }, 150_000);
 
 afterAll(async () => {
-  if (plugin !== undefined) {
-    if (plugin.child.exitCode === null) {
-      plugin.child.kill('SIGKILL');
-      await plugin.exited;
-    }
-    // The plugin's own log of the run, for a post-mortem.
-    writeFileSync(join(root, `.cache/faults/cluster/slot-${String(slot!.index)}/plugin.log`), `${plugin.stdout.join('\n')}\n${plugin.stderr()}`);
-  }
+  if (plugin !== undefined) await stopKeepingLog(plugin, join(root, `.cache/faults/cluster/slot-${String(slot!.index)}/plugin.log`));
   await cluster?.down();
   slot?.release();
 }, 60_000);
@@ -179,20 +158,7 @@ describe('three-broker cluster: the partition leaders\' broker is SIGKILLed unde
     ledger.extra.ready_checks = ready.checks;
     ledger.extra.not_ready = ready.notReady;
     ledger.extra.rejoin_s = rejoinSeconds ?? 'none';
-    const state = pluginState(plugin);
-    ledger.extra.plugin_warnings = plugin.stdout.filter((l) => /"level":"(WARN|ERROR|FATAL)"/.test(l)).length;
-    const wrongStatus = misreported(plugin);
-    ledger.extra.misreported = wrongStatus.length;
-    ledger.extra.slowest_call_ms = publisher.outcomes.reduce((m, o) => Math.max(m, o.ms), 0);
-    ledger.extra.hung = publisher.hung;
-    ledger.extra.consume_streams = consumer.streams;
-    const report = ledger.publish();
-
-    expect(state.alive, state.tail).toBe(true);
-    expect(report.lost, `acknowledged but never delivered: ${missing.slice(0, 10).join(', ')}`).toBe(0);
-    expect(publisher.hung).toBe(0);
-    expect(wrongStatus, 'broker faults reported to callers as their own or the plugin\'s fault').toEqual([]);
-    expect(Object.keys(report.failures).filter((code) => code !== 'UNAVAILABLE' && code !== 'DEADLINE_EXCEEDED')).toEqual([]);
+    const report = closeBrokerFaultBooks(ledger, plugin, publisher, consumer, missing);
     expect(recovery, 'no publish succeeded after the kill').toBeDefined();
     expect(recovery!).toBeLessThanOrEqual(RECOVERY_LIMIT_S);
     // Publishes kept coming after the kill and succeeded through new leaders, none of them the killed broker.

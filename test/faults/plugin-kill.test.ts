@@ -3,8 +3,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { call, client } from '../support/grpc-client.ts';
 import { startPluginProcess, type PluginProcess } from '../support/plugin-process.ts';
 import { Ledger, loadSeconds, timeoutFor } from './support/ledger.ts';
-import { awaitDelivery, publishLoad } from './support/load.ts';
-import { ackingConsumer } from './support/proc-consumer.ts';
+import { awaitDelivery, consumeLoad, publishLoad } from './support/load.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const name = (what: string) => `${what}-${randomUUID().slice(0, 8)}`;
@@ -37,7 +36,7 @@ describe('fault 3: the plugin is SIGKILLed again and again while a consumer cons
     /** Ids delivered and not (yet) acknowledged when a kill came. */
     const unackedAtKill: number[] = [];
     const publishers = publishLoad({ address: () => address, topic, ledger, callers: 8, deadlineMs: 5_000 });
-    const consumer = ackingConsumer({ address: () => address, topic, group, ledger, subscriberId: 'fault-kill-worker', ackEvery: 50, maxUnacked: 500 });
+    const consumer = consumeLoad({ address: () => address, topic, group, ledger, subscriberId: 'fault-kill-worker', ackEvery: 50, maxUnacked: 500 });
     try {
       const started = Date.now();
       let kills = 0;

@@ -4,9 +4,8 @@ import { Admin } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call } from '../support/grpc-client.ts';
 import { Ledger, loadSeconds, timeoutFor } from './support/ledger.ts';
-import { awaitDelivery } from './support/load.ts';
+import { awaitDelivery, consumeLoad } from './support/load.ts';
 import { separateClient, startClientProcess, type ClientProcess, type StreamSpec } from './support/proc-client.ts';
-import { ackingConsumer } from './support/proc-consumer.ts';
 import { metricSum, peakSampler, scrape, startMeasuredPlugin, type MeasuredPlugin } from './support/proc-stats.ts';
 
 const QUEUE = 'prism.interfaces.queue.QueueBasicInterface';
@@ -105,7 +104,7 @@ describe('fault 5: slow and vanishing clients', () => {
     frozen.freeze();
 
     // The healthy clients: a consumer acknowledging everything, and a tail reading everything.
-    const consumer = ackingConsumer({ address: () => plugin.address, topic, group: name('healthy-g'), ledger, subscriberId: 'healthy-consumer', ackEvery: 200, maxUnacked: 2_000 });
+    const consumer = consumeLoad({ address: () => plugin.address, topic, group: name('healthy-g'), ledger, subscriberId: 'healthy-consumer', ackEvery: 200, maxUnacked: 2_000 });
     const tailIds = new Set<string>();
     let tailEvents = 0;
     const healthyTail = open<WireEvent>(streams, 'Tail', { topic, start: 'earliest' });
@@ -191,7 +190,7 @@ describe('fault 5: slow and vanishing clients', () => {
     await publish(queue, topic, ledger, 0, 600, 200);
 
     const vanisher = startClientProcess({ address: plugin.address, channels: 1, streams: [{ kind: 'consume', topic, group, subscriber_id: 'vanisher', max_unacked: 200 }], report: true, ackFirst: 100 });
-    let successor: ReturnType<typeof ackingConsumer> | undefined;
+    let successor: ReturnType<typeof consumeLoad> | undefined;
     try {
       const ready = await vanisher.ready(30_000);
       expect(ready.ready).toBe(1);
@@ -208,7 +207,7 @@ describe('fault 5: slow and vanishing clients', () => {
       for (const id of ackedIds) ledger.consumerAck(id);
       const unacked = delivered.filter((id) => !ledger.consumerAcked.has(id));
 
-      successor = ackingConsumer({ address: () => plugin.address, topic, group, ledger, subscriberId: 'successor', ackEvery: 50, maxUnacked: 500 });
+      successor = consumeLoad({ address: () => plugin.address, topic, group, ledger, subscriberId: 'successor', ackEvery: 50, maxUnacked: 500 });
       const countDeliveries = () => [...ledger.deliveries.values()].reduce((a, b) => a + b, 0);
       await until(() => countDeliveries() > delivered.length, 40_000);
       const firstRedeliveryS = Math.round((Date.now() - killedAt) / 100) / 10;

@@ -81,6 +81,8 @@ interface Subscription { c: Client; stream: StreamReader<QueueMessage>; pending:
 export interface ConsumeLoad {
   /** Streams opened (1 + reconnects). */
   readonly streams: number;
+  /** Ack calls the plugin answered with fewer acknowledgements than receipts (receipts voided by a rebalance). */
+  readonly partialAcks: number;
   stop(): Promise<void>;
 }
 
@@ -101,6 +103,7 @@ export function consumeLoad(options: {
   const { topic, group, ledger, subscriberId = 'fault-consumer', ackEvery = 50, maxUnacked = 500 } = options;
   let stopped = false;
   let streams = 0;
+  let partialAcks = 0;
 
   const flush = (s: Subscription) => {
     const these = s.pending;
@@ -112,6 +115,7 @@ export function consumeLoad(options: {
         // Receipts voided by a rebalance are answered but not counted: those messages come again by design, so the
         // batch counts as consumer-acked only when every receipt in it was acknowledged.
         if (acknowledged === these.length) for (const m of these) ledger.consumerAck(m.message_id);
+        else partialAcks++;
       } catch {
         // Not acknowledged: these may be delivered again, which the ledger allows.
       }
@@ -144,6 +148,9 @@ export function consumeLoad(options: {
   return {
     get streams() {
       return streams;
+    },
+    get partialAcks() {
+      return partialAcks;
     },
     async stop() {
       stopped = true;

@@ -1,11 +1,12 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../core/config/load.ts';
 import { createPlatformaticKafka } from '../../../core/kafka/platformatic.ts';
 import { issue, makeCa, type CertFiles } from './tls-certs.ts';
+import { Daemon } from './daemon.ts';
 import { claimSlot } from './tls-slot.ts';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -38,27 +39,10 @@ function kafkaLibs(): string {
   return join(shared, dist.at(-1)!, 'libs');
 }
 
-/** A pid file's process when it still runs our broker (its command line names our config file). */
-function stopLeftover(dir: string): void {
-  const pidFile = join(dir, 'kafka.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8'));
-  const cmdline = (() => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      return '';
-    }
-  })();
-  if (cmdline.includes(join(dir, 'server.properties'))) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  rmSync(pidFile, { force: true });
-}
+/** The broker's process, found again by its pid file and config path when an earlier run left it behind. */
+const brokerDaemon = (dir: string, command = 'java', args: string[] = []) => new Daemon({
+  name: 'tls-kafka', command, args, logFile: join(dir, 'kafka.out'), pidFile: join(dir, 'kafka.pid'), marker: join(dir, 'server.properties'),
+});
 
 function properties(dir: string, ports: number[], keystore: string, truststore: string): string {
   const [plain, saslSsl, ssl, controller, mtls] = ports.map((p) => `127.0.0.1:${p}`);
@@ -103,7 +87,7 @@ group.initial.rebalance.delay.ms=0
  * `stop()` ends the process group and deletes the data.
  */
 export async function startTlsBroker(): Promise<TlsBroker> {
-  const slot = await claimSlot('kafka', 29400, 5, 4, stopLeftover);
+  const slot = await claimSlot('kafka', 29400, 5, 4, (dir) => brokerDaemon(dir).stopStale());
   const { dir, ports } = slot;
   const certs = join(dir, 'certs');
   rmSync(certs, { recursive: true, force: true });
@@ -126,27 +110,12 @@ export async function startTlsBroker(): Promise<TlsBroker> {
     '-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', '--config', config, '--cluster-id', clusterId,
     '--add-scram', `SCRAM-SHA-512=[name=admin,password=${password}]`], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
 
-  const out = openSync(join(dir, 'kafka.out'), 'w');
   // Its own process group, so stop() ends the JVM and anything it started with one signal.
-  const child = spawn(java, [...jvm, `-Dkafka.logs.dir=${join(dir, 'logs')}`, `-Dlog4j2.configurationFile=${join(root, 'scripts/infra/log4j2-broker.properties')}`,
-    '-cp', `${libs}/*`, 'kafka.Kafka', config], { detached: true, stdio: ['ignore', out, out] });
-  writeFileSync(join(dir, 'kafka.pid'), String(child.pid));
-  let exited = false;
-  child.once('exit', () => (exited = true));
-
+  const daemon = brokerDaemon(dir, java, [...jvm, `-Dkafka.logs.dir=${join(dir, 'logs')}`, `-Dlog4j2.configurationFile=${join(root, 'scripts/infra/log4j2-broker.properties')}`,
+    '-cp', `${libs}/*`, 'kafka.Kafka', config]);
+  await daemon.start();
   const stop = async () => {
-    if (!exited) {
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      const until = Date.now() + 15_000;
-      while (!exited && Date.now() < until) await sleep(100);
-      if (!exited) process.kill(-child.pid!, 'SIGKILL');
-      while (!exited) await sleep(50);
-    }
-    rmSync(join(dir, 'kafka.pid'), { force: true });
+    await daemon.stop(15_000);
     rmSync(join(dir, 'data'), { recursive: true, force: true });
     slot.release();
   };
@@ -156,7 +125,7 @@ export async function startTlsBroker(): Promise<TlsBroker> {
   try {
     const until = Date.now() + 60_000;
     for (;;) {
-      if (exited) throw new Error(`the TLS broker exited during start-up; see ${join(dir, 'kafka.out')} and ${join(dir, 'logs', 'server.log')}`);
+      if (!daemon.running) throw new Error(`the TLS broker exited during start-up; see ${join(dir, 'kafka.out')} and ${join(dir, 'logs', 'server.log')}`);
       const ok = await probe.ping({ timeoutMs: 2_000 }).then(() => true, () => false);
       if (ok) break;
       if (Date.now() > until) throw new Error(`the TLS broker did not answer on ${plaintext} within 60 s; see ${join(dir, 'logs', 'server.log')}`);

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
-import { existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OpenBao } from '../../support/openbao.ts';
 import { issue, makeCa, type CertFiles } from './tls-certs.ts';
+import { Daemon } from './daemon.ts';
 import { claimSlot } from './tls-slot.ts';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -31,32 +31,18 @@ function baoBinary(): string {
   throw new Error(`no bao binary under ${lib}: run scripts/infra/up.sh openbao once`);
 }
 
-function stopLeftover(dir: string): void {
-  const pidFile = join(dir, 'bao.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8'));
-  let cmdline = '';
-  try {
-    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    // gone
-  }
-  if (cmdline.includes(join(dir, 'bao.hcl'))) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // gone meanwhile
-    }
-  }
-  rmSync(pidFile, { force: true });
-}
+/** The server's process, found again by its pid file and config path when an earlier run left it behind. */
+const baoDaemon = (dir: string, args: string[] = []) => new Daemon({
+  name: 'tls-openbao', command: args.length === 0 ? 'bao' : baoBinary(), args, env: { PATH: process.env.PATH ?? '', HOME: dir },
+  logFile: join(dir, 'bao.log'), pidFile: join(dir, 'bao.pid'), marker: join(dir, 'bao.hcl'),
+});
 
 /**
  * An OpenBao dev server of its own (in memory, unsealed, KV v2 at secret/) with a second, TLS listener whose
  * certificate a CA generated here signed. Stopped (process group) by `stop()`.
  */
 export async function startTlsOpenBao(): Promise<TlsOpenBao> {
-  const slot = await claimSlot('openbao', 29450, 5, 4, stopLeftover);
+  const slot = await claimSlot('openbao', 29450, 5, 4, (dir) => baoDaemon(dir).stopStale());
   const { dir, ports } = slot;
   const certs = join(dir, 'certs');
   rmSync(certs, { recursive: true, force: true });
@@ -75,31 +61,16 @@ listener "tcp" {
 }
 `);
   const token = `prism-tls-${String(slot.index)}`;
-  const out = openSync(join(dir, 'bao.log'), 'w');
-  const child = spawn(baoBinary(), ['server', '-dev', `-dev-root-token-id=${token}`, `-dev-listen-address=127.0.0.1:${devPort}`, '-dev-no-store-token', `-config=${config}`],
-    { detached: true, stdio: ['ignore', out, out], env: { PATH: process.env.PATH ?? '', HOME: dir } });
-  writeFileSync(join(dir, 'bao.pid'), String(child.pid));
-  let exited = false;
-  child.once('exit', () => (exited = true));
+  const daemon = baoDaemon(dir, ['server', '-dev', `-dev-root-token-id=${token}`, `-dev-listen-address=127.0.0.1:${devPort}`, '-dev-no-store-token', `-config=${config}`]);
+  await daemon.start();
   const stop = async () => {
-    if (!exited) {
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      const until = Date.now() + 10_000;
-      while (!exited && Date.now() < until) await sleep(50);
-      if (!exited) process.kill(-child.pid!, 'SIGKILL');
-      while (!exited) await sleep(50);
-    }
-    rmSync(join(dir, 'bao.pid'), { force: true });
+    await daemon.stop(10_000);
     slot.release();
   };
   const admin = new OpenBao(`http://127.0.0.1:${devPort}`, token);
   const until = Date.now() + 30_000;
   for (;;) {
-    if (exited) {
+    if (!daemon.running) {
       await stop();
       throw new Error(`OpenBao exited during start-up; see ${join(dir, 'bao.log')}`);
     }

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { OpenBao } from '../../support/openbao.ts';
-import { Daemon } from './vault-daemon.ts';
+import { Daemon } from './daemon.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../..', import.meta.url));

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../../core/config/load.ts';
 import { createPlatformaticKafka } from '../../../core/kafka/platformatic.ts';
-import { Daemon } from './vault-daemon.ts';
+import { Daemon } from './daemon.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../..', import.meta.url));
