@@ -26,17 +26,20 @@ export interface CredentialHealth {
   source?: string;
 }
 
+/** Both runtimes' timing: a probe every 2 s; readiness needs a successful round trip within the last 6 s. */
+export const healthTiming = { intervalMs: 2_000, staleAfterMs: 6_000, timeoutMs: 2_000 };
+
 export interface HealthMonitorOptions {
   kafka: KafkaPort;
   /** Records handed to the producer and not yet acknowledged. */
   pending: () => number;
   topic: string;
   brokers: string[];
-  /** How often the brokers are probed in the background. */
-  intervalMs: number;
+  /** How often the brokers are probed in the background (default `healthTiming`). */
+  intervalMs?: number;
   /** A probe older than this no longer counts as "reachable" (a hung broker must not look healthy forever). */
-  staleAfterMs: number;
-  timeoutMs: number;
+  staleAfterMs?: number;
+  timeoutMs?: number;
   /** The credentials' state, read at every report; absent means there is nothing to check (PLAINTEXT or static). */
   credentials?: () => CredentialHealth;
   /** Total consumer lag over the open queue subscriptions, when known. */
@@ -53,7 +56,7 @@ export interface HealthMonitorOptions {
  * credentials are reported (DEGRADED) but stay ready: traffic still flows on the cached credentials.
  */
 export class HealthMonitor {
-  readonly #o: HealthMonitorOptions;
+  readonly #o: HealthMonitorOptions & typeof healthTiming;
   readonly #now: () => number;
   readonly #listeners = new Set<(report: HealthReport) => void>();
   #lastOkAt: number | undefined;
@@ -65,7 +68,7 @@ export class HealthMonitor {
   #lastStatus: string | undefined;
 
   constructor(options: HealthMonitorOptions) {
-    this.#o = options;
+    this.#o = { ...healthTiming, ...options };
     this.#now = options.now ?? Date.now;
   }
 

@@ -56,9 +56,6 @@ export function createFunctionDeps(config: Config, scope: FunctionScope, overrid
     pending: () => producer.pending(),
     topic: config.kafka.topic,
     brokers: config.kafka.brokers,
-    intervalMs: 2_000,
-    staleAfterMs: 6_000,
-    timeoutMs: 2_000,
   });
   scope.metrics.producerQueueSource(() => producer.pending());
   let closing: Promise<void> | undefined;

@@ -87,10 +87,6 @@ export function createDeps(config: Config, scope: ProcessScope, overrides: Parti
     pending: () => producer.pending(),
     topic: config.kafka.topic,
     brokers: config.kafka.brokers,
-    intervalMs: 2_000,
-    // Readiness needs a successful round trip within the last few seconds.
-    staleAfterMs: 6_000,
-    timeoutMs: 2_000,
     consumerLag: () => queues.lag.total(),
     credentials: () => credentials.status(),
   });

@@ -41,17 +41,10 @@ PRISM_IMAGE_PULL_TIMEOUT="${PRISM_IMAGE_PULL_TIMEOUT:-20}"
 
 # --- small helpers ---------------------------------------------------------------------
 
-# Diagnostics on stderr so stdout stays parseable.
-log() { printf '[image] %s\n' "$*" >&2; }
-warn() { printf '[image] WARNING: %s\n' "$*" >&2; }
-die() {
-  printf '[image] ERROR: %s\n' "$*" >&2
-  exit 1
-}
-
-need_cmd() {
-  command -v "$1" >/dev/null 2>&1 || die "'$1' not found; run scripts/image/install-prereqs.sh"
-}
+LOG_TAG=image
+PREREQS_SCRIPT=scripts/image/install-prereqs.sh
+# shellcheck source-path=SCRIPTDIR source=../log.sh
+source "${IMAGE_SCRIPTS_DIR}/../log.sh"
 
 # podman with the two settings that make it work on these machines passed explicitly, so a
 # machine whose containers.conf predates install-prereqs.sh still works: crun fails on the

@@ -79,17 +79,10 @@ OPENBAO_ADDR="http://${OPENBAO_HOST}:${OPENBAO_PORT}"
 
 # --- small helpers ---------------------------------------------------------------------
 
-# All diagnostics go to stderr so stdout stays parseable (status.sh --env, kafka-tool.sh).
-log() { printf '[infra] %s\n' "$*" >&2; }
-warn() { printf '[infra] WARNING: %s\n' "$*" >&2; }
-die() {
-  printf '[infra] ERROR: %s\n' "$*" >&2
-  exit 1
-}
-
-need_cmd() {
-  command -v "$1" >/dev/null 2>&1 || die "'$1' not found; run scripts/infra/install-prereqs.sh"
-}
+LOG_TAG=infra
+PREREQS_SCRIPT=scripts/infra/install-prereqs.sh
+# shellcheck source-path=SCRIPTDIR source=../log.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/../log.sh"
 
 # Serialise up/down: two concurrent up.sh runs (parallel CI jobs on one machine, a
 # developer double-running) must not both format storage or start two brokers. flock is

@@ -4,11 +4,11 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { call, client } from '../support/grpc-client.ts';
-import { buildBundle, freePort, launchExecutable, type Launched } from '../support/launch.ts';
-import { producerQueueLength, throttleClient, until } from '../support/throttle.ts';
+import { useThrottledBundle, freePort, launchExecutable, type Launched } from '../support/launch.ts';
+import { producerQueueLength, until } from '../support/throttle.ts';
 
 /**
  * Plays upstream's pattern launcher (pkg/launcher): read deploy/manifest/kafka/manifest.yaml the way manifest.go
@@ -23,19 +23,7 @@ const manifest = parse(readFileSync(manifestPath, 'utf8')) as {
 };
 const id = randomUUID().slice(0, 8);
 const clientIds = { drained: `prism-launcher-drained-${id}`, aborted: `prism-launcher-aborted-${id}` };
-let bundle: ReturnType<typeof buildBundle>;
-let unthrottle: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  const quotas = Promise.all(Object.values(clientIds).map((c) => throttleClient(inject('kafkaBrokers'), `${c}-producer`)));
-  bundle = buildBundle();
-  unthrottle = await quotas;
-}, 120_000);
-
-afterAll(async () => {
-  bundle?.remove();
-  await Promise.all(unthrottle.map((f) => f()));
-}, 60_000);
+const bundle = useThrottledBundle(() => inject('kafkaBrokers'), Object.values(clientIds));
 
 interface Started { plugin: Launched; grpcPort: number; healthPort: number }
 
@@ -46,7 +34,7 @@ async function launchPattern(config: Record<string, string>, extra: Record<strin
   const plugin = launchExecutable(executable, [], {
     PATH: process.env.PATH ?? '',
     // Where this checkout's build went and which Node runs it (an operator copies dist/ beside the script instead).
-    PRISM_KAFKA_PLUGIN_BUNDLE: bundle.bundle,
+    PRISM_KAFKA_PLUGIN_BUNDLE: bundle().bundle,
     PRISM_NODE: process.execPath,
     PATTERN_NAME: manifest.name,
     NAMESPACE: 'team-a',

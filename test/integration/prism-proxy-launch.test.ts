@@ -4,12 +4,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Client } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { jsonToStruct } from '../../adapters/grpc/struct.ts';
 import { call, client, StreamReader } from '../support/grpc-client.ts';
-import { buildBundle, freePort, waitForPort } from '../support/launch.ts';
+import { useThrottledBundle, freePort, waitForPort } from '../support/launch.ts';
 import { spawnNode, type Spawned } from '../support/process.ts';
-import { producerQueueLength, throttleClient, until } from '../support/throttle.ts';
+import { producerQueueLength, until } from '../support/throttle.ts';
 
 /**
  * Plays the Rust proxy (prism-proxy/src/pattern/mod.rs): spawn the built plugin with `--grpc-port <N>`, connect,
@@ -18,28 +18,14 @@ import { producerQueueLength, throttleClient, until } from '../support/throttle.
 const run = promisify(execFile);
 const id = randomUUID().slice(0, 8);
 const clientIds = { drain: `prism-proxy-drain-${id}`, stop: `prism-proxy-stop-${id}` };
-let bundle: ReturnType<typeof buildBundle>;
-let unthrottle: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  const brokers = inject('kafkaBrokers');
-  // The quotas are set while the bundle builds: both take a few seconds.
-  const quotas = Promise.all(Object.values(clientIds).map((c) => throttleClient(brokers, `${c}-producer`)));
-  bundle = buildBundle();
-  unthrottle = await quotas;
-}, 120_000);
-
-afterAll(async () => {
-  bundle?.remove();
-  await Promise.all(unthrottle.map((f) => f()));
-}, 60_000);
+const bundle = useThrottledBundle(() => inject('kafkaBrokers'), Object.values(clientIds));
 
 interface Launched { plugin: Spawned; address: string; lifecycle: Client; queue: Client; close(): void }
 
 async function launch(): Promise<Launched> {
   const port = await freePort();
   // Exactly what the proxy passes: one flag, no environment of ours besides the broker address.
-  const plugin = spawnNode([bundle.bundle, '--grpc-port', String(port)], { cwd: bundle.dir, env: { KAFKA_BROKERS: inject('kafkaBrokers') } });
+  const plugin = spawnNode([bundle().bundle, '--grpc-port', String(port)], { cwd: bundle().dir, env: { KAFKA_BROKERS: inject('kafkaBrokers') } });
   await waitForPort(port);
   const address = `127.0.0.1:${port}`;
   const lifecycle = client(address, 'prism.interfaces.LifecycleInterface');
@@ -86,7 +72,7 @@ describe('launched by the Rust proxy: the built bundle with --grpc-port', () => 
       expect(empty.metadata.interfaces.map((i) => i.name)).toEqual(expect.arrayContaining(['prism.interfaces.queue.QueueBasicInterface', 'QueueBasicInterface', 'QueueInterface', 'PubSubBasicInterface', 'PubSubInterface']));
       // Each declared hash is the SHA-256 of the proto file shipped beside the bundle.
       for (const declared of empty.metadata.interfaces) {
-        expect(declared.proto_hash).toBe(createHash('sha256').update(readFileSync(join(bundle.dir, 'dist', 'proto', declared.proto_file))).digest('hex'));
+        expect(declared.proto_hash).toBe(createHash('sha256').update(readFileSync(join(bundle().dir, 'dist', 'proto', declared.proto_file))).digest('hex'));
       }
       expect(await initialize(p, clientIds.drain, topic)).toMatchObject({ success: true, error: '' });
 

@@ -4,6 +4,8 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
+import { throttleClient } from './throttle.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -86,4 +88,25 @@ export function launchExecutable(executable: string, args: string[], env: Record
       }
     },
   };
+}
+
+/**
+ * For a test file that launches the built bundle while some of its producers are slowed by a broker quota (so calls
+ * are still in flight when Drain or Stop arrives): builds the bundle in a temporary dir and sets the quotas on the
+ * `<clientId>-producer` client ids before the file's tests (both take seconds, so they run together), and undoes
+ * both after them. Returns a getter for the bundle.
+ */
+export function useThrottledBundle(brokers: () => string, clientIds: string[]): () => ReturnType<typeof buildBundle> {
+  let bundle: ReturnType<typeof buildBundle> | undefined;
+  let unthrottle: (() => Promise<void>)[] = [];
+  beforeAll(async () => {
+    const quotas = Promise.all(clientIds.map((c) => throttleClient(brokers(), `${c}-producer`)));
+    bundle = buildBundle();
+    unthrottle = await quotas;
+  }, 120_000);
+  afterAll(async () => {
+    bundle?.remove();
+    await Promise.all(unthrottle.map((f) => f()));
+  }, 60_000);
+  return () => bundle!;
 }
