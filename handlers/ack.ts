@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PluginError } from '../core/errors.ts';
-import { parseReceipt, type SessionRegistry } from '../core/queue/registry.ts';
+import type { SessionRegistry } from '../core/queue/registry.ts';
+import { parseReceipt } from '../core/queue/receipt.ts';
 import type { QueueSession } from '../core/queue/session.ts';
 import { defineHandler } from './define.ts';
 

@@ -16,6 +16,8 @@ export interface ConsumeDeps {
   config: Pick<Config, 'kafka' | 'consumer'>;
   groups: GroupPort;
   producer: ProducerPort;
+  /** Writes dead letters: acks=all whatever publish uses, since the original is committed once it is written. */
+  deadLetters: ProducerPort;
   sessions: SessionRegistry;
   metrics: Pick<Metrics, 'messagesConsumed' | 'queueEvents'>;
   /** Prefix of generated subscriber ids (host and process), set by the composition root. */
@@ -99,20 +101,17 @@ export async function openSession(deps: ConsumeDeps, input: z.output<typeof cons
     deps.sessions.remove(old);
     await old.close(false);
   }
-  const subscribeOptions = {
-    topic: input.topic, group, instanceId: subscriber, autoOffsetReset: input.start ?? kafka.autoOffsetReset, prefetch: consumer.prefetch, sessionTimeoutMs: consumer.sessionTimeoutMs,
-  };
-  const sub = await deps.groups.subscribe(subscribeOptions);
+  const sub = await deps.groups.subscribe({ topic: input.topic, group, instanceId: subscriber, autoOffsetReset: input.start ?? kafka.autoOffsetReset });
   const events = deps.metrics.queueEvents;
   const session = new QueueSession({
     id: `${subscriber}~${randomUUID().slice(0, 8)}`,
     topic: input.topic,
     group,
     maxUnacked: input.max_unacked || consumer.maxUnacked,
+    prefetch: consumer.prefetch,
     maxAttempts: consumer.maxRetries + 1,
     deadLetterTopic: consumer.deadLetterTopic ?? `${input.topic}.dlq`,
     backoff: { initialMs: consumer.initialBackoffMs, maxMs: consumer.maxBackoffMs, factor: consumer.backoffFactor },
-    subscribe: subscribeOptions,
     events: {
       delivered: (again) => again && events.redelivered.inc({ topic: input.topic }),
       deadLettered: () => events.deadLettered.inc({ topic: input.topic }),
@@ -120,12 +119,13 @@ export async function openSession(deps: ConsumeDeps, input: z.output<typeof cons
         events.commitFailures.inc({ topic: input.topic });
         ctx.log.warn({ err }, 'offset commit failed; the messages will be redelivered');
       },
+      fetchFailed: (err) => ctx.log.warn({ err }, 'fetch failed; retrying'),
       rebalanced: (partitions) => {
         events.rebalances.inc({ topic: input.topic });
         ctx.log.info({ group, topic: input.topic, partitions }, 'partitions assigned');
       },
     },
-  }, sub, deps.producer);
+  }, sub, deps.deadLetters);
   deps.sessions.add(session);
   deps.subscriptions?.add(session);
   return session;

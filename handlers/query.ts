@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { invalidArgument } from '../core/errors.ts';
+import { invalidArgument, PluginError } from '../core/errors.ts';
 import type { ReaderPort } from '../core/kafka/reader-port.ts';
 import type { Metrics } from '../core/metrics.ts';
 import { defineHandler, type CallContext } from './define.ts';
@@ -7,6 +7,7 @@ import { decodeQueryCursor, encodeQueryCursor, type QueryCursor } from './stream
 import { filterFingerprint, type EventFilter, type StreamEvent } from './stream/events.ts';
 import { lanePosition, type Lane } from './stream/merge.ts';
 import { readPage } from './stream/query-page.ts';
+import { cursorWireBytes, grpcMessageLimit, pageBudget } from './stream/wire-size.ts';
 import { int64, keyFilter, optionalTimeMs, tags, topicName } from './stream/schemas.ts';
 
 export const queryInput = z
@@ -35,9 +36,6 @@ export interface QueryResponse {
   next_cursor: string;
 }
 
-/** Largest payload total of one page; below gRPC's default 4 MiB receive limit with room for the envelope. */
-const maxPageBytes = 3 << 20;
-
 /** Pins the query on its first page: snapshot ends from the high-water marks, starts and ends by time. */
 async function startQuery(reader: ReaderPort, topic: string, start: number | undefined, end: number | undefined, filter: string): Promise<QueryCursor> {
   // The high-water marks first: whatever is appended after this instant is outside the query.
@@ -55,6 +53,14 @@ async function startQuery(reader: ReaderPort, topic: string, start: number | und
     positions.set(partition, String(begin < stop ? begin : stop));
   }
   return { topic, startTime: start ?? null, endTime: end ?? null, filter, ends, positions, bytesPerRecord: 0 };
+}
+
+/**
+ * Encoded bytes the events of a page may take: the message limit less the largest cursor this query can answer
+ * (positions never have more digits than the snapshot ends, the rate hint is at most 11 characters).
+ */
+function eventRoom(cursor: QueryCursor): number {
+  return grpcMessageLimit - cursorWireBytes(encodeQueryCursor({ ...cursor, positions: cursor.ends, bytesPerRecord: 99_999_999.99 }));
 }
 
 /** A cursor continues the query it came from: same topic, same range, same filters. */
@@ -86,11 +92,13 @@ export const query = defineHandler({
       const at = BigInt(cursor.positions.get(partition) ?? end);
       return { partition, buffer: [], head: 0, fetchAt: at, end: BigInt(end), position: at };
     });
+    const maxEventBytes = eventRoom(cursor);
     const { events, bytesPerRecord } = await readPage(deps.reader, {
       topic: input.topic,
       lanes,
       limit: input.limit,
-      maxPageBytes,
+      pageBudget: Math.min(pageBudget, maxEventBytes),
+      maxEventBytes,
       filter,
       startTime: cursor.startTime ?? undefined,
       endTime: cursor.endTime ?? undefined,
@@ -100,6 +108,10 @@ export const query = defineHandler({
     if (events.length > 0) deps.metrics.messagesConsumed.inc({ topic: input.topic }, events.length);
     const positions = new Map(lanes.map((l) => [l.partition, String(lanePosition(l))]));
     const done = lanes.every((l) => lanePosition(l) >= l.end);
+    // A page always returns an event or reaches the end; a cursor equal to the one given would repeat this page forever.
+    if (!done && [...positions].every(([p, o]) => cursor.positions.get(p) === o)) {
+      throw new PluginError('INTERNAL', `query page of topic ${input.topic} made no progress`);
+    }
     return { events, next_cursor: done ? '' : encodeQueryCursor({ ...cursor, positions, bytesPerRecord }) };
   },
 });

@@ -25,9 +25,15 @@ export interface PubSubMessage {
 
 /**
  * Upstream's Subscribe, which has no ack call. A subscriber is a consumer-group member (group: options.group, else
- * its subscriber id, so each subscriber sees every message). A message counts as acknowledged once the transport
- * accepted it, i.e. when the stream asks for the next one; offsets are committed up to there. A subscriber that
- * disconnects receives again what was written after the last commit (at-least-once).
+ * its subscriber id, so each subscriber sees every message). What it promises, precisely: a message is committed
+ * once it has been handed to the connection — the adapter asks for the next message only after grpc-js accepted the
+ * write (and waited for `drain` when its buffer was full), and that request commits it. Nothing tells the server what
+ * the client read, so a client that vanishes loses the messages handed over but never read: up to what the HTTP/2
+ * flow-control window, grpc-js's buffer and the socket buffers hold (hundreds of small messages), they are not
+ * delivered again to that subscriber id. A stream that ends cleanly (cancel, Unsubscribe) delivers nothing twice:
+ * re-subscribing resumes at the committed offset, right after the last message handed over. A message comes again
+ * only if its commit failed or a rebalance voided it first. This is at-most-once for what is in flight, not
+ * at-least-once: for that, use the queue's Consume and Ack.
  */
 export const subscribe = defineHandler({
   operation: 'subscribe',
@@ -38,13 +44,13 @@ export const subscribe = defineHandler({
       ...(input.options.start === undefined ? {} : { start: input.options.start }),
     }, ctx);
     const messages = async function* () {
-      let previous: string | undefined;
       for await (const d of session.deliveries(ctx.signal)) {
-        if (previous !== undefined) await session.ack([previous]);
         deps.metrics.messagesConsumed.inc({ topic: input.topic });
         const m = toQueueMessage(d, session.options.id);
-        previous = d.receipt;
         yield { topic: m.topic, payload: m.payload, metadata: m.metadata, message_id: m.message_id, timestamp: m.timestamp };
+        // Resumed: the stream asks for the next message, so the transport accepted this one. Committing now, not
+        // when the next message arrives, means a stream that ends cleanly leaves nothing behind to deliver twice.
+        await session.ack([d.receipt]);
       }
     };
     return withCleanup(messages(), () => closeSession(deps, session));

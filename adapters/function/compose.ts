@@ -5,6 +5,8 @@ import type { GroupPort } from '../../core/kafka/group-port.ts';
 import { createPlatformaticKafka } from '../../core/kafka/platformatic.ts';
 import { createPlatformaticGroups } from '../../core/kafka/platformatic-groups.ts';
 import { createPlatformaticProducer } from '../../core/kafka/platformatic-producer.ts';
+import { weakAcksWarning } from '../../core/kafka/client-options.ts';
+import { RotatingProducer } from '../../core/kafka/rotating-producer.ts';
 import { createPlatformaticReader } from '../../core/kafka/platformatic-reader.ts';
 import type { KafkaPort } from '../../core/kafka/port.ts';
 import type { ProducerPort } from '../../core/kafka/producer-port.ts';
@@ -21,6 +23,8 @@ export interface FunctionDeps {
   metrics: Metrics;
   kafka: KafkaPort;
   producer: ProducerPort;
+  /** Writes dead letters (acks=all, idempotent); function mode has no nack, so it is built only if one is written. */
+  deadLetters: ProducerPort;
   groups: GroupPort;
   /** Queue sessions live for one consume_batch invocation; the registry is what the consume handler expects. */
   sessions: SessionRegistry;
@@ -48,7 +52,12 @@ export function createFunctionDeps(config: Config, scope: FunctionScope, overrid
   scope.scrubber.add(config.kafka.sasl.password);
   const kafka = overrides.kafka ?? createPlatformaticKafka(config);
   const producer = overrides.producer ?? createPlatformaticProducer(config);
-  const groups = overrides.groups ?? createPlatformaticGroups(config);
+  // An injected producer (tests) writes the dead letters too, unless one is injected for them.
+  const deadLetters = overrides.deadLetters ?? (overrides.producer === undefined
+    ? new RotatingProducer(() => createPlatformaticProducer(config, { purpose: 'dead-letters' }), { lazy: true }) : producer);
+  const weakAcks = weakAcksWarning(config);
+  if (weakAcks !== undefined) scope.log.warn({ acks: config.kafka.acks }, weakAcks);
+  const groups = overrides.groups ?? createPlatformaticGroups(config, undefined, (err, doing) => scope.log.warn({ err }, doing));
   const reader = overrides.reader ?? createPlatformaticReader(config);
   const sessions = overrides.sessions ?? new SessionRegistry();
   const health = overrides.health ?? new HealthMonitor({
@@ -62,11 +71,11 @@ export function createFunctionDeps(config: Config, scope: FunctionScope, overrid
   const close = () => (closing ??= (async () => {
     // A session still open here belongs to an invocation cut short; leaving moves its partitions at once.
     await sessions.closeAll(true);
-    await producer.close();
+    await Promise.all([producer.close(), deadLetters.close()]);
     await Promise.all([groups.close(), reader.close(), kafka.close()]);
   })());
   return {
-    config, log: scope.log, metrics: scope.metrics, kafka, producer, groups, sessions, reader, health,
+    config, log: scope.log, metrics: scope.metrics, kafka, producer, deadLetters, groups, sessions, reader, health,
     limits: { maxMessageBytes: config.kafka.maxMessageBytes },
     memberPrefix: `fn-${hostname()}-${process.pid}`,
     close,

@@ -29,7 +29,9 @@ export interface ConsumeBatch {
  * `max_wait_ms` after joining (and never past the deadline) for up to `max_messages`, then leaves the group before
  * answering, so its partitions move at once and a following ack finds the group empty. Nothing is committed here:
  * each message carries a function receipt, and the answer the offsets its acknowledgment commits. Until they are
- * acknowledged, the group's next consume_batch delivers the same messages again (at-least-once).
+ * acknowledged, the group's next consume_batch delivers the same messages again (at-least-once). The group's
+ * committed offsets are read before joining: they are where the member starts, which the first receipt of each
+ * partition records (see receipts.ts).
  */
 export async function consumeBatch(deps: ConsumeDeps, request: Record<string, unknown>, ctx: CallContext): Promise<ConsumeBatch> {
   const limits = bounds.safeParse(request);
@@ -46,6 +48,7 @@ export async function consumeBatch(deps: ConsumeDeps, request: Record<string, un
   const onAbort = () => abort.abort(ctx.signal.reason);
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
+    const before = await beforeDeadline(startPositions(deps, group, input.topic), ctx, `reading the offsets of group ${group}`);
     const joining = consume(deps, { topic: input.topic, group, subscriber_id: subscriber, max_unacked: max }, { ...ctx, signal: abort.signal });
     const stream = await beforeDeadline(joining, ctx, `joining group ${group}`).catch((err: unknown) => {
       // The join may still finish after we gave up: end that stream too, so the member leaves the group.
@@ -58,14 +61,28 @@ export async function consumeBatch(deps: ConsumeDeps, request: Record<string, un
       maxBytes: maxBatchBytes,
       sizeOf: (m) => m.payload.length + m.key.length,
     }, abort);
-    return toBatch(messages, group);
+    return toBatch(messages, group, before);
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
   }
 }
 
-/** Swaps the session receipts (void once the member left) for function receipts; computes the offsets to commit. */
-function toBatch(delivered: QueueMessage[], group: string): ConsumeBatch {
+/**
+ * partition → where a member of the group starts reading: its committed offset, or the log start where nothing is
+ * committed (the earliest a member could stand; ack counts from there too, so both sides agree).
+ */
+async function startPositions(deps: ConsumeDeps, group: string, topic: string): Promise<Map<number, bigint>> {
+  const partitions = await deps.groups.offsets(group, topic);
+  return new Map(partitions.map((p) => [p.partition, BigInt(p.committed ?? p.start)]));
+}
+
+/**
+ * Swaps the session receipts (void once the member left) for function receipts; computes the offsets to commit.
+ * Each receipt's `from` is where the member stood before its record: just past the previous record of its partition
+ * in this answer, or for the first one, the start position read before joining. A partition that appeared after
+ * that read gets from = its own offset, which vouches for nothing it did not deliver.
+ */
+function toBatch(delivered: QueueMessage[], group: string, start: Map<number, bigint>): ConsumeBatch {
   const next = new Map<number, bigint>();
   const seen = new Set<string>();
   const messages: QueueMessage[] = [];
@@ -75,7 +92,10 @@ function toBatch(delivered: QueueMessage[], group: string): ConsumeBatch {
     if (seen.has(key)) continue;
     seen.add(key);
     const offset = BigInt(m.offset);
-    messages.push({ ...m, receipt: encodeReceipt({ group, topic: m.topic, partition: m.partition, offset }) });
+    const stood = next.get(m.partition) ?? start.get(m.partition) ?? offset;
+    // Never claim more than [stood, offset): a position past the record (out of order) vouches for the record alone.
+    const from = stood <= offset ? stood : offset;
+    messages.push({ ...m, receipt: encodeReceipt({ group, topic: m.topic, partition: m.partition, offset, from }) });
     if ((next.get(m.partition) ?? -1n) < offset + 1n) next.set(m.partition, offset + 1n);
   }
   return { messages, group, next_offsets: Object.fromEntries([...next].map(([p, o]) => [String(p), String(o)])) };

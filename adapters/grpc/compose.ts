@@ -13,6 +13,7 @@ import type { OpenSubscriptions } from '../../core/lag-subscriptions.ts';
 import { probeCredentials } from '../../core/kafka/probe.ts';
 import type { ProducerPort } from '../../core/kafka/producer-port.ts';
 import { RotatingProducer } from '../../core/kafka/rotating-producer.ts';
+import { weakAcksWarning } from '../../core/kafka/client-options.ts';
 import type { ReaderPort } from '../../core/kafka/reader-port.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Metrics } from '../../core/metrics.ts';
@@ -28,6 +29,8 @@ export interface Deps {
   metrics: Metrics;
   kafka: KafkaPort;
   producer: ProducerPort;
+  /** Writes dead letters: always acks=all and idempotent (whatever `acks` says), connected on the first one. */
+  deadLetters: ProducerPort;
   /** Consumer groups (queue consume, offsets, seek). */
   groups: GroupPort;
   /** Open queue subscriptions, so Ack/Nack reach the stream that delivered a message. */
@@ -78,7 +81,13 @@ export function createDeps(config: Config, scope: ProcessScope, overrides: Parti
   // Only a producer we build can be rotated; an injected one (tests) is used as it is.
   const rotating = overrides.producer === undefined ? new RotatingProducer(() => createPlatformaticProducer(config, { auth })) : undefined;
   const producer = overrides.producer ?? rotating!;
-  const groups = overrides.groups ?? createPlatformaticGroups(config, auth);
+  // An injected producer (tests) writes the dead letters too, unless one is injected for them.
+  const deadRotating = overrides.deadLetters === undefined && overrides.producer === undefined
+    ? new RotatingProducer(() => createPlatformaticProducer(config, { auth, purpose: 'dead-letters' }), { lazy: true }) : undefined;
+  const deadLetters = overrides.deadLetters ?? deadRotating ?? producer;
+  const weakAcks = weakAcksWarning(config);
+  if (weakAcks !== undefined) scope.log.warn({ acks: config.kafka.acks }, weakAcks);
+  const groups = overrides.groups ?? createPlatformaticGroups(config, auth, (err, doing) => scope.log.warn({ err }, doing));
   const reader = overrides.reader ?? createPlatformaticReader(config, auth);
   const sessions = overrides.sessions ?? new SessionRegistry();
   const queues = observeQueues({ groups, sessions, metrics: scope.metrics, log: scope.log });
@@ -95,10 +104,11 @@ export function createDeps(config: Config, scope: ProcessScope, overrides: Parti
     return { source: status.source, ...(status.expiresInS === undefined ? {} : { expiresInS: status.expiresInS }) };
   });
   // Rotation: new credentials are probed at the brokers first; then the producer and the consumer groups move to
-  // clients that use them (no publish fails, static members rejoin without a rebalance); old leases go last.
+  // clients that use them (no publish fails; group members keep their membership and receipts); old leases go last.
   credentials.setVerifier((next) => probeCredentials(config, next));
   credentials.onRotate(async (next, previous) => {
-    await Promise.all([rotating?.rotate(), sessions.resubscribeAll(groups)]);
+    await Promise.all([rotating?.rotate(), sessions.reconnectAll()]);
+    await deadRotating?.rotate();
     scope.log.info({ username: next.username, previous_username: previous?.username }, 'kafka clients moved to the new credentials');
   });
   scope.metrics.producerQueueSource(() => producer.pending());
@@ -108,13 +118,13 @@ export function createDeps(config: Config, scope: ProcessScope, overrides: Parti
     health.stop();
     queues.stop();
     await sessions.closeAll(false);
-    await producer.close();
+    await Promise.all([producer.close(), deadLetters.close()]);
     await Promise.all([groups.close(), reader.close(), kafka.close()]);
     // Revoke the lease only once nothing uses the credentials any more.
     await credentials.close();
   })());
   return {
-    config, log: scope.log, metrics: scope.metrics, kafka, producer, groups, sessions, reader, health, credentials,
+    config, log: scope.log, metrics: scope.metrics, kafka, producer, deadLetters, groups, sessions, reader, health, credentials,
     subscriptions: queues.subscriptions,
     limits: { maxMessageBytes: config.kafka.maxMessageBytes },
     memberPrefix: `${hostname()}-${process.pid}`,

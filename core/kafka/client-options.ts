@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ProduceAcks } from '@platformatic/kafka';
 import type { Config } from '../config/schema.ts';
 import { PluginError } from '../errors.ts';
 
@@ -53,4 +54,37 @@ export function baseClientOptions(config: Config, role: string, auth?: SaslAuth)
     ...(protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL' ? { sasl: saslOptions(config, auth) } : {}),
     ...(protocol === 'SSL' || protocol === 'SASL_SSL' ? { tls: tlsOptions(config), ...(kafka.tls.serverName === undefined ? {} : { tlsServerName: kafka.tls.serverName }) } : {}),
   };
+}
+
+/** What a producer writes: publishes follow `acks`; dead letters always wait for every in-sync replica. */
+export type ProducerPurpose = 'publish' | 'dead-letters';
+
+const acksValue = { all: ProduceAcks.ALL, '1': ProduceAcks.LEADER, '0': ProduceAcks.NO_RESPONSE } as const;
+
+/**
+ * A producer client's options. A dead letter replaces its original, which is committed as soon as the write is
+ * acknowledged: with acks 0 or 1 an acknowledged dead letter can still be lost (never stored, or only by a leader that
+ * then fails), and the message with it. So dead-letter writes use acks=all with idempotence whatever `acks` says.
+ */
+export function producerClientOptions(config: Config, purpose: ProducerPurpose, auth?: SaslAuth) {
+  const { kafka } = config;
+  const acks = purpose === 'dead-letters' ? ProduceAcks.ALL : acksValue[kafka.acks];
+  return {
+    ...baseClientOptions(config, purpose === 'dead-letters' ? 'dead-letter-producer' : 'producer', auth),
+    // Idempotence needs acks=all; it makes the client's retries safe from duplicates.
+    idempotent: acks === ProduceAcks.ALL,
+    acks,
+    compression: kafka.compression,
+    autocreateTopics: kafka.autoCreateTopics,
+    retries: 5,
+    retryDelay: 200,
+  };
+}
+
+/** The start-up warning for acks 0 or 1, naming what is given up; undefined for acks=all. */
+export function weakAcksWarning(config: Config): string | undefined {
+  const { acks } = config.kafka;
+  if (acks === 'all') return undefined;
+  const what = acks === '0' ? 'the broker does not even confirm the write' : 'only the partition leader has stored it';
+  return `acks=${acks}: publish answers when ${what}, so acknowledged records may be lost when a broker fails; dead-letter writes still use acks=all`;
 }

@@ -1,33 +1,27 @@
-import { Admin, Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { Admin, ConnectionPool, Consumer, FetchIsolationLevels } from '@platformatic/kafka';
 import type { Config } from '../config/schema.ts';
 import { PluginError } from '../errors.ts';
 import { classifyKafkaError, hasKafkaError } from './classify.ts';
 import { baseClientOptions, type SaslAuth } from './client-options.ts';
-import type { GroupPort, GroupRecord, GroupSubscription, PartitionOffsets, SubscribeOptions } from './group-port.ts';
+import { parseBrokers } from './group-coordinator.ts';
+import type { GroupPort, GroupSubscription, PartitionOffsets, SubscribeOptions } from './group-port.ts';
+import { openSubscription } from './group-subscription.ts';
+import { readerGroupIdPrefix } from './platformatic-reader.ts';
 
 /** ListOffsets' special timestamps (Kafka protocol). */
 const LATEST = -1n;
 const EARLIEST = -2n;
 
-function toRecord(m: Message): GroupRecord {
-  return {
-    topic: m.topic,
-    partition: m.partition,
-    offset: String(m.offset),
-    timestamp: Number(m.timestamp),
-    key: m.key === undefined || m.key === null || m.key.length === 0 ? undefined : m.key,
-    value: m.value ?? Buffer.alloc(0),
-    headers: m.headerEntries.map(([k, v]) => [k.toString(), v]),
-    commit: async () => {
-      await m.commit();
-    },
-  };
-}
-
-/** Consumer groups on @platformatic/kafka: one Consumer per subscription (one group member), manual commits only. */
-export function createPlatformaticGroups(config: Config, auth?: SaslAuth): GroupPort {
+/** Consumer groups on @platformatic/kafka: each subscription is one member of our own (KIP-848); offsets and seeks through the Admin API. */
+/** `report` hears of membership trouble the members retry by themselves (for a log line). */
+export function createPlatformaticGroups(config: Config, auth?: SaslAuth, report?: (error: PluginError, doing: string) => void): GroupPort {
+  const options = baseClientOptions(config, 'group', auth);
+  const connectionOptions = { connectTimeout: options.connectTimeout, requestTimeout: options.requestTimeout, sasl: options.sasl, tls: options.tls };
   let admin: Admin | undefined;
+  let consumer: Consumer | undefined;
   const getAdmin = () => (admin ??= new Admin({ ...baseClientOptions(config, 'group-admin', auth) }));
+  // Used only for its group-less calls (metadata, ListOffsets, Fetch): membership is ours (group-member.ts).
+  const getClients = () => (consumer ??= new Consumer({ ...options, groupId: `${readerGroupIdPrefix}-${options.clientId}`, autocommit: false, retryDelay: 100, isolationLevel: FetchIsolationLevels.READ_COMMITTED }));
   const open = new Set<GroupSubscription>();
 
   async function listOffsets(topic: string, partitions: number[], timestamp: bigint): Promise<Map<number, bigint>> {
@@ -45,66 +39,19 @@ export function createPlatformaticGroups(config: Config, auth?: SaslAuth): Group
   return {
     async subscribe(o: SubscribeOptions): Promise<GroupSubscription> {
       try {
-        // Joining a group for a topic that does not exist fails; create it first when the broker policy allows.
+        // A member for a topic that does not exist gets nothing; create it first when the broker policy allows.
         const md = await getAdmin().metadata({ topics: [o.topic], autocreateTopics: config.kafka.autoCreateTopics });
         if (!md.topics.has(o.topic)) throw new PluginError('NOT_FOUND', `topic ${o.topic} does not exist`);
       } catch (err) {
         throw classifyKafkaError(err, `subscribing to ${o.topic}`);
       }
-      const consumer = new Consumer({
-        ...baseClientOptions(config, `consumer-${o.instanceId}`, auth),
-        groupId: o.group,
-        groupInstanceId: o.instanceId,
-        sessionTimeout: o.sessionTimeoutMs,
-        rebalanceTimeout: Math.max(o.sessionTimeoutMs, 30_000),
-        heartbeatInterval: Math.min(1_000, Math.floor(o.sessionTimeoutMs / 3)),
-        autocommit: false,
-        highWaterMark: o.prefetch,
-        maxWaitTime: 500,
+      const sub = await openSubscription(o, {
+        clients: getClients(),
+        bootstrap: parseBrokers(config.kafka.brokers),
+        newPool: (role) => new ConnectionPool(`${options.clientId}-${role}`, connectionOptions),
+        onClose: (s) => open.delete(s),
+        report: (error, doing) => report?.(error, `group ${o.group} on ${o.topic}: ${doing}`),
       });
-      const listeners: ((p: number[]) => void)[] = [];
-      // The first join happens inside consume(), before anyone could listen: remember it and replay it.
-      let current: number[] | undefined;
-      consumer.on('consumer:group:join', (payload) => {
-        current = payload.assignments?.find((a) => a.topic === o.topic)?.partitions ?? [];
-        for (const l of listeners) l([...current]);
-      });
-      let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
-      try {
-        stream = await consumer.consume({ topics: [o.topic], mode: 'committed', fallbackMode: o.autoOffsetReset, autocommit: false });
-      } catch (err) {
-        await consumer.close(true).catch(() => undefined);
-        throw classifyKafkaError(err, `joining group ${o.group} on ${o.topic}`);
-      }
-      const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Message>;
-      let closing: Promise<void> | undefined;
-      const sub: GroupSubscription = {
-        records: {
-          async next() {
-            try {
-              const r = await iterator.next();
-              return r.done === true ? { done: true, value: undefined } : { done: false, value: toRecord(r.value) };
-            } catch (err) {
-              if (closing !== undefined) return { done: true, value: undefined };
-              throw classifyKafkaError(err, `consuming ${o.topic} in group ${o.group}`);
-            }
-          },
-        },
-        onAssigned: (l) => {
-          listeners.push(l);
-          if (current !== undefined) l([...current]);
-        },
-        close({ leave }) {
-          closing ??= (async () => {
-            open.delete(sub);
-            await stream.close().catch(() => undefined);
-            // A static member that does not leave keeps its partitions until the session times out (restarts stay cheap).
-            if (leave) await new Promise<void>((resolve) => consumer.leaveGroup(true, () => resolve()));
-            await consumer.close(true).catch(() => undefined);
-          })();
-          return closing;
-        },
-      };
       open.add(sub);
       return sub;
     },
@@ -151,6 +98,7 @@ export function createPlatformaticGroups(config: Config, auth?: SaslAuth): Group
     async close() {
       await Promise.all([...open].map((s) => s.close({ leave: false })));
       await admin?.close().catch(() => undefined);
+      await consumer?.close().catch(() => undefined);
     },
   };
 }

@@ -2,7 +2,7 @@ import { ProduceAcks, Producer } from '@platformatic/kafka';
 import type { Config } from '../config/schema.ts';
 import { PluginError } from '../errors.ts';
 import { classifyKafkaError, kafkaErrorCode } from './classify.ts';
-import { baseClientOptions, type SaslAuth } from './client-options.ts';
+import { producerClientOptions, type ProducerPurpose, type SaslAuth } from './client-options.ts';
 import { Partitioner } from './partitioner.ts';
 import type { ProducerPort } from './producer-port.ts';
 import { recordSize, type ProduceOutcome, type RecordToProduce } from './records.ts';
@@ -15,27 +15,17 @@ interface Pending {
   signal: AbortSignal | undefined;
 }
 
-const acksValue = { all: ProduceAcks.ALL, '1': ProduceAcks.LEADER, '0': ProduceAcks.NO_RESPONSE } as const;
-
 /**
  * The producer port on @platformatic/kafka. Records from concurrent callers queue while a produce request is in
  * flight and leave together in the next one (adaptive batching: no fixed linger on an idle producer, large batches
  * under load). One request at a time keeps per-partition order and the idempotent producer's sequences simple;
  * each record is answered from the broker's per-partition base offset plus its position in the batch.
  */
-export function createPlatformaticProducer(config: Config, options: { lingerMs?: number; auth?: SaslAuth } = {}): ProducerPort {
+export function createPlatformaticProducer(config: Config, options: { lingerMs?: number; auth?: SaslAuth; purpose?: ProducerPurpose } = {}): ProducerPort {
   const { kafka } = config;
-  const acks = acksValue[kafka.acks];
-  const producer = new Producer({
-    ...baseClientOptions(config, 'producer', options.auth),
-    // Idempotence needs acks=all; it makes the client's retries safe from duplicates.
-    idempotent: kafka.acks === 'all',
-    acks,
-    compression: kafka.compression,
-    autocreateTopics: kafka.autoCreateTopics,
-    retries: 5,
-    retryDelay: 200,
-  });
+  const clientOptions = producerClientOptions(config, options.purpose ?? 'publish', options.auth);
+  const { acks } = clientOptions;
+  const producer = new Producer(clientOptions);
   const partitioner = new Partitioner();
   // One produce request must stay under the broker's message.max.bytes per partition batch.
   const maxBatchBytes = kafka.maxMessageBytes;

@@ -1,4 +1,4 @@
-import { Admin, ConnectionPool, Consumer } from '@platformatic/kafka';
+import { Admin, ConnectionPool, Consumer, FetchIsolationLevels } from '@platformatic/kafka';
 import type { Config } from '../config/schema.ts';
 import { PluginError } from '../errors.ts';
 import { classifyKafkaError } from './classify.ts';
@@ -49,6 +49,9 @@ export function createPlatformaticReader(config: Config, auth?: SaslAuth): Reade
       ...options,
       groupId: `${readerGroupIdPrefix}-${options.clientId}`,
       autocommit: false,
+      // Said, not left to the library default: ListOffsets then answers the last stable offset, and Fetch stops there
+      // and lists the aborted transactions that toPartitionRecords (fetch-records.ts) leaves out.
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
       // A stale fetch session or a moved leader is retried quickly: a tail is waiting.
       retryDelay: 100,
     });

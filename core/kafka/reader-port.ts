@@ -20,7 +20,7 @@ export interface FetchOptions {
 
 export interface PartitionRecords {
   partition: number;
-  /** Records at or after the requested offset, in offset order; transaction markers left out. */
+  /** Records at or after the requested offset, in offset order; transaction markers and aborted transactions left out. */
   records: ConsumedRecord[];
   /** Where to fetch next: past every batch returned (markers and compaction gaps included), ≥ the request. */
   nextOffset: string;

@@ -1,9 +1,8 @@
-import type { GroupPort } from '../kafka/group-port.ts';
 import type { QueueSession } from './session.ts';
 
 /**
  * The open queue sessions of this process, so that Ack and Nack (separate calls) reach the session that delivered a
- * receipt. A receipt names its session: `<session id>:<generation>:<partition>:<offset>`.
+ * receipt. A receipt names its session (see receipt.ts).
  */
 export class SessionRegistry {
   readonly #sessions = new Map<string, QueueSession>();
@@ -49,12 +48,9 @@ export class SessionRegistry {
     return n;
   }
 
-  /** Moves every session to a new subscription under its member id (after a credential rotation). */
-  async resubscribeAll(groups: GroupPort): Promise<void> {
-    await Promise.all([...this.#sessions.values()].map(async (s) => {
-      const options = s.options.subscribe;
-      if (options !== undefined) await s.resubscribe(() => groups.subscribe(options));
-    }));
+  /** Moves every session to new broker connections (after a credential rotation); memberships and receipts stay. */
+  async reconnectAll(): Promise<void> {
+    await Promise.all([...this.#sessions.values()].map((s) => s.reconnect()));
   }
 
   /** Closes every session; on shutdown without leaving the group, so a restart keeps the assignment (static membership). */
@@ -63,10 +59,4 @@ export class SessionRegistry {
     this.#sessions.clear();
     await Promise.all(all.map((s) => s.close(leave)));
   }
-}
-
-/** Splits a receipt into its session id and the rest; undefined when it is not one of ours. */
-export function parseReceipt(receipt: string): { sessionId: string } | undefined {
-  const m = /^(.+):(\d+):(\d+):(\d+)$/.exec(receipt);
-  return m === null ? undefined : { sessionId: m[1]! };
 }

@@ -1,8 +1,13 @@
-import { PluginError } from '../errors.ts';
-import type { GroupRecord, GroupSubscription, SubscribeOptions } from '../kafka/group-port.ts';
+import { PluginError, isPluginError } from '../errors.ts';
+import type { CommitOffset, GroupSubscription } from '../kafka/group-port.ts';
 import type { ProducerPort } from '../kafka/producer-port.ts';
+import type { ConsumedRecord } from '../kafka/records.ts';
+import { Wakeup } from '../wakeup.ts';
 import { AckTracker } from './ack-tracker.ts';
-import { Signal } from './signal.ts';
+import { encodeAttempts } from './attempts.ts';
+import { deadLetterRecord } from './dead-letter.ts';
+import { Positions, type OwnedPartition } from './positions.ts';
+import { parseReceipt } from './receipt.ts';
 
 export interface SessionOptions {
   id: string;
@@ -13,10 +18,12 @@ export interface SessionOptions {
   maxAttempts: number;
   deadLetterTopic: string;
   backoff: { initialMs: number; maxMs: number; factor: number };
+  /** Fetch size per partition. */
+  fetchBytes?: number;
+  /** Records fetched ahead of delivery, at most (memory bound); the default is one fetch per partition. */
+  prefetch?: number;
   /** Observers for metrics and logs. */
   events?: SessionEvents;
-  /** How this session's group subscription was made, to make it again after a credential rotation. */
-  subscribe?: SubscribeOptions;
 }
 
 export interface SessionEvents {
@@ -24,96 +31,77 @@ export interface SessionEvents {
   deadLettered?(reason: string): void;
   commitFailed?(error: unknown): void;
   rebalanced?(partitions: number[]): void;
+  fetchFailed?(error: unknown): void;
 }
 
 export interface Delivery {
-  record: GroupRecord;
+  record: ConsumedRecord;
   attempt: number;
   receipt: string;
 }
 
+/** What a Nack did with each receipt. */
+export type NackOutcome = 'requeued' | 'dead_lettered' | 'stale' | 'unknown' | 'failed';
+
 interface Entry {
-  record: GroupRecord;
+  record: ConsumedRecord;
   attempt: number;
-  generation: number;
+  receipt: string;
+  requeued: boolean;
 }
 
-const dlqHeaders = { reason: 'prism-dlq-reason', attempts: 'prism-dlq-attempts', source: 'prism-dlq-source' };
+/** How long a fetch may wait at the broker when no owned partition has data. */
+const fetchWaitMs = 500;
 
 /**
- * One consumer-group subscription with explicit acknowledgement. At most `maxUnacked` messages are delivered and
- * not yet acknowledged (backpressure: nothing is dropped, the subscription simply stops fetching). Acks commit the
- * group's offset up to the lowest unacknowledged offset of each partition. A nack requeues (redelivered with the
- * next attempt number, after a backoff) or dead-letters. After a rebalance, receipts of the old assignment no longer
- * commit anything: their records are redelivered from the last committed offset, to this member or the new owner.
+ * One consumer-group member's stream with explicit acknowledgement. The invariant: the group's committed offset of a
+ * partition never passes an offset that was neither acknowledged nor dead-lettered. Positions are ours: after every
+ * assignment delivery resumes from the committed offset; partitions kept across a rebalance keep their receipts;
+ * receipts of a partition this member lost are stale and commit nothing. At most `maxUnacked` messages are out.
  */
 export class QueueSession {
   readonly options: SessionOptions;
-  #sub: GroupSubscription;
+  readonly #sub: GroupSubscription;
   readonly #producer: ProducerPort;
-  readonly #tracker = new AckTracker<GroupRecord>();
+  readonly #positions = new Positions();
+  readonly #tracker = new AckTracker<ConsumedRecord>();
   readonly #entries = new Map<string, Entry>();
   readonly #ready: Entry[] = [];
-  readonly #wake = new Signal();
-  #generation = 0;
-  #assigned = new Set<number>();
-  #pending: { sub: GroupSubscription; next: Promise<IteratorResult<GroupRecord>> } | undefined;
-  #closed = false;
-  #replacing = false;
-  #timers = new Set<NodeJS.Timeout>();
+  readonly #wake = new Wakeup();
+  readonly #closing = new AbortController();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #fetching: Promise<void> | undefined;
+  #failure: PluginError | undefined;
 
   constructor(options: SessionOptions, sub: GroupSubscription, producer: ProducerPort) {
     this.options = options;
     this.#sub = sub;
     this.#producer = producer;
-    this.#listen(sub);
-  }
-
-  #listen(sub: GroupSubscription): void {
-    sub.onAssigned((partitions) => {
-      if (sub !== this.#sub) return;
-      // The stream refetches from the committed offsets after every join: outstanding receipts are void.
-      this.#generation++;
-      this.#assigned = new Set(partitions);
-      this.#tracker.reset();
-      this.#entries.clear();
-      this.#ready.length = 0;
-      this.options.events?.rebalanced?.(partitions);
-      this.#wake.notify();
+    sub.listen({
+      assigned: (partitions) => {
+        this.#positions.assign(partitions);
+        for (const p of partitions) this.#tracker.reset(p.partition);
+        options.events?.rebalanced?.(this.#positions.partitions);
+        this.#wake.notify();
+      },
+      revoked: (partitions) => {
+        this.#positions.revoke(partitions);
+        for (const p of partitions) this.#tracker.reset(p);
+        for (const [receipt, e] of this.#entries) if (partitions.includes(e.record.partition)) this.#entries.delete(receipt);
+        options.events?.rebalanced?.(this.#positions.partitions);
+        this.#wake.notify();
+        return Promise.resolve();
+      },
     });
-  }
-
-  /**
-   * Moves the session to a new group subscription (new credentials) under the same static member id, so the group
-   * does not rebalance: the old member closes without leaving, the new one takes its place. Acknowledged offsets
-   * were committed as they were acknowledged; unacknowledged messages are delivered again by the new subscription.
-   */
-  async resubscribe(subscribe: () => Promise<GroupSubscription>): Promise<void> {
-    if (this.#closed) return;
-    const old = this.#sub;
-    this.#replacing = true;
-    let next: GroupSubscription;
-    try {
-      await old.close({ leave: false });
-      next = await subscribe();
-    } finally {
-      this.#replacing = false;
-      this.#wake.notify();
-    }
-    if (this.#closed) {
-      await next.close({ leave: false });
-      return;
-    }
-    this.#sub = next;
-    this.#tracker.reset();
-    this.#entries.clear();
-    this.#ready.length = 0;
-    this.#listen(next);
-    this.#wake.notify();
   }
 
   get unacked(): number {
     return this.#entries.size;
+  }
+
+  /** Moves to new broker connections (new credentials) keeping the membership: nothing is redelivered. */
+  async reconnect(): Promise<void> {
+    await this.#sub.reconnect();
   }
 
   /** Delivers messages until the signal aborts or the session closes. */
@@ -121,32 +109,24 @@ export class QueueSession {
     const onAbort = () => this.#wake.notify();
     signal.addEventListener('abort', onAbort);
     try {
-      while (!signal.aborted && !this.#closed) {
+      while (!signal.aborted && !this.#closing.signal.aborted) {
+        if (this.#failure !== undefined) throw this.#failure;
         const again = this.#ready.shift();
         if (again !== undefined) {
-          if (this.#entries.get(this.#receipt(again)) !== again) continue; // voided by a rebalance
-          yield this.#delivery(again);
+          if (this.#entries.get(again.receipt) === again) yield this.#deliver(again);
           continue;
         }
         if (this.#entries.size >= this.options.maxUnacked) {
-          await this.#wake.wait();
+          await this.#wake.wait(1_000);
           continue;
         }
-        if (this.#pending?.sub !== this.#sub) this.#pending = { sub: this.#sub, next: this.#sub.records.next() };
-        const { sub } = this.#pending;
-        const woke = this.#wake.wait().then(() => undefined);
-        const next = await Promise.race([this.#pending.next, woke]);
-        if (next === undefined) continue;
-        this.#pending = undefined;
-        // The end of a subscription being replaced (resubscribe) is not the end of the session.
-        if (next.done === true) {
-          if (this.#replacing) await this.#wake.wait();
-          if (sub !== this.#sub || this.#replacing) continue;
-          return;
+        const next = this.#positions.take();
+        if (next === undefined) {
+          await this.#fetch();
+          continue;
         }
-        if (sub !== this.#sub) continue; // fetched by the old member: the new one delivers it again
-        const entry = this.#accept(next.value);
-        if (entry !== undefined) yield this.#delivery(entry);
+        const entry = await this.#accept(next.owner, next.record);
+        if (entry !== undefined) yield this.#deliver(entry);
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -156,108 +136,165 @@ export class QueueSession {
   /** Acknowledges deliveries; commits each partition up to its lowest unacknowledged offset. */
   async ack(receipts: string[]): Promise<{ acknowledged: number; committed: string[] }> {
     let acknowledged = 0;
-    const commits = new Map<number, GroupRecord>();
+    const stale: string[] = [];
+    const commits = new Map<number, CommitOffset>();
     for (const receipt of receipts) {
       const entry = this.#entries.get(receipt);
-      if (entry === undefined) continue;
-      this.#entries.delete(receipt);
+      if (entry === undefined) {
+        if (this.#isStale(receipt)) stale.push(receipt);
+        continue;
+      }
       acknowledged++;
-      const upTo = this.#tracker.ack(entry.record.partition, BigInt(entry.record.offset));
-      if (upTo !== undefined) commits.set(entry.record.partition, upTo.item);
+      this.#settle(entry, commits);
     }
     this.#wake.notify();
-    const committed: string[] = [];
-    const failed: unknown[] = [];
-    await Promise.all([...commits.values()].map(async (record) => {
-      try {
-        await record.commit();
-        committed.push(`${record.topic}/${record.partition}=${BigInt(record.offset) + 1n}`);
-      } catch (err) {
-        failed.push(err);
-        this.options.events?.commitFailed?.(err);
-      }
-    }));
-    if (failed.length > 0) {
-      // The caller must know: these messages may come again (to this member after a rejoin, or to another).
-      throw new PluginError('UNAVAILABLE', `acknowledged, but committing the offsets failed (${String((failed[0] as Error)?.message ?? failed[0])}); the messages may be delivered again`, { cause: failed[0], retryable: false });
+    const committed = await this.#commit(commits);
+    if (stale.length > 0) {
+      throw new PluginError('FAILED_PRECONDITION', `receipts ${stale.join(', ')}: their partitions were reassigned away from this stream (rebalance); nothing was committed for them and their messages are redelivered to the new owner${acknowledged > 0 ? ` (the other ${acknowledged} receipts were acknowledged)` : ''}`);
     }
     return { acknowledged, committed };
   }
 
   /** Requeues (with backoff) or dead-letters deliveries; past the attempt limit a requeue dead-letters too. */
-  async nack(receipts: string[], requeue: boolean, reason: string): Promise<{ requeued: number; deadLettered: number }> {
-    let requeued = 0;
-    const dead: { receipt: string; entry: Entry }[] = [];
-    for (const receipt of receipts) {
+  async nack(receipts: string[], requeue: boolean, reason: string): Promise<{ requeued: number; deadLettered: number; results: { receipt: string; outcome: NackOutcome; error: string }[] }> {
+    const results = new Map<string, { outcome: NackOutcome; error: string }>();
+    const dead: Entry[] = [];
+    for (const receipt of new Set(receipts)) {
       const entry = this.#entries.get(receipt);
-      if (entry === undefined) continue;
-      if (requeue && entry.attempt < this.options.maxAttempts) {
-        requeued++;
+      if (entry === undefined) results.set(receipt, { outcome: this.#isStale(receipt) ? 'stale' : 'unknown', error: '' });
+      else if (entry.requeued) results.set(receipt, { outcome: 'requeued', error: '' }); // counted once, however often nacked
+      else if (requeue && entry.attempt < this.options.maxAttempts) {
         this.#requeue(entry);
-      } else dead.push({ receipt, entry });
+        results.set(receipt, { outcome: 'requeued', error: '' });
+      } else dead.push(entry);
     }
-    for (const { receipt, entry } of dead) await this.#deadLetter(receipt, entry, requeue ? `attempts exhausted (${entry.attempt}): ${reason}` : reason);
-    return { requeued, deadLettered: dead.length };
+    const why = (e: Entry) => (requeue ? `attempts exhausted (${e.attempt}): ${reason}` : reason);
+    const failed = await this.#deadLetter(dead, why);
+    for (const e of dead) results.set(e.receipt, failed.has(e.receipt) ? { outcome: 'failed', error: failed.get(e.receipt)! } : { outcome: 'dead_lettered', error: '' });
+    const list = [...results].map(([receipt, r]) => ({ receipt, ...r }));
+    if (failed.size > 0) {
+      throw new PluginError('UNAVAILABLE', `dead-lettering failed for receipts ${[...failed.keys()].join(', ')} (${[...failed.values()][0]}); those messages stay unacknowledged; the other ${list.length - failed.size} receipts were settled`);
+    }
+    return { requeued: list.filter((r) => r.outcome === 'requeued').length, deadLettered: list.filter((r) => r.outcome === 'dead_lettered').length, results: list };
   }
 
   /** Stops delivering; acked offsets were committed as they were acked. `leave` moves the partitions at once. */
   async close(leave: boolean): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#closing.signal.aborted) return;
+    this.#closing.abort();
     for (const t of this.#timers) clearTimeout(t);
     this.#wake.notify();
     await this.#sub.close({ leave });
   }
 
-
-  #accept(record: GroupRecord): Entry | undefined {
-    if (!this.#assigned.has(record.partition)) return undefined; // fetched before a revocation
-    const last = this.#tracker.lastDelivered(record.partition);
-    if (last !== undefined && BigInt(record.offset) <= last) return undefined; // refetched duplicate
-    const entry: Entry = { record, attempt: 0, generation: this.#generation };
-    this.#tracker.deliver(record.partition, BigInt(record.offset), record);
-    this.#entries.set(this.#receipt(entry), entry);
-    return entry;
+  /** One fetch at a time; a wake-up (ack, assignment, requeue, close) ends the wait but not the fetch. */
+  async #fetch(): Promise<void> {
+    if (this.#fetching === undefined) {
+      const asked = this.#positions.toFetch(this.options.prefetch ?? Number.MAX_SAFE_INTEGER);
+      if (asked.size === 0) {
+        await this.#wake.wait(1_000);
+        return;
+      }
+      const positions = new Map([...asked].map(([p, a]) => [p, String(a.position)]));
+      this.#fetching = this.#sub.fetch(positions, { maxWaitMs: fetchWaitMs, maxBytesPerPartition: this.options.fetchBytes ?? 1_048_576, signal: this.#closing.signal })
+        .then((answer) => this.#positions.apply(answer, asked), (err: unknown) => this.#fetchFailed(err))
+        .finally(() => (this.#fetching = undefined));
+    }
+    await Promise.race([this.#fetching, this.#wake.wait(fetchWaitMs * 2)]);
   }
 
-  #delivery(entry: Entry): Delivery {
+  async #fetchFailed(err: unknown): Promise<void> {
+    if (this.#closing.signal.aborted) return;
+    const transient = isPluginError(err) && (err.code === 'UNAVAILABLE' || err.code === 'CANCELLED' || err.code === 'DEADLINE_EXCEEDED');
+    this.options.events?.fetchFailed?.(err);
+    if (!transient) this.#failure = isPluginError(err) ? err : new PluginError('INTERNAL', `fetching ${this.options.topic} failed`, { cause: err });
+    else await new Promise((resolve) => setTimeout(resolve, fetchWaitMs));
+  }
+
+  /** Registers a fetched record as delivered; the first of an ownership counts its attempt in the group first. */
+  async #accept(owner: OwnedPartition, record: ConsumedRecord): Promise<Entry | undefined> {
+    const first = owner.fresh;
+    owner.fresh = false;
+    const prior = first && owner.stored?.offset === record.offset ? owner.stored.attempts : 0;
+    const entry: Entry = { record, attempt: prior, receipt: `${this.options.id}:${owner.generation}:${record.partition}:${record.offset}`, requeued: false };
+    this.#tracker.deliver(record.partition, BigInt(record.offset), record);
+    this.#entries.set(entry.receipt, entry);
+    if (prior >= this.options.maxAttempts) {
+      const failed = await this.#deadLetter([entry], () => `delivered ${prior} times without an acknowledgement (counted across restarts)`);
+      return failed.size === 0 ? undefined : entry;
+    }
+    if (first) {
+      // Write-ahead: a consumer that crashes on this message still counts the delivery (ADR 0005).
+      await this.#sub.commit(new Map([[record.partition, { offset: owner.start, metadata: encodeAttempts(record.offset, prior + 1) }]])).catch((err: unknown) => this.options.events?.commitFailed?.(err));
+    }
+    return this.#positions.get(record.partition) === owner ? entry : undefined;
+  }
+
+  #deliver(entry: Entry): Delivery {
     entry.attempt++;
+    entry.requeued = false;
     this.options.events?.delivered?.(entry.attempt > 1);
-    return { record: entry.record, attempt: entry.attempt, receipt: this.#receipt(entry) };
+    return { record: entry.record, attempt: entry.attempt, receipt: entry.receipt };
+  }
+
+  /** Marks a delivery settled (acked or dead-lettered) and notes how far its partition may now commit. */
+  #settle(entry: Entry, commits: Map<number, CommitOffset>): void {
+    this.#entries.delete(entry.receipt);
+    const upTo = this.#tracker.ack(entry.record.partition, BigInt(entry.record.offset));
+    if (upTo !== undefined) commits.set(entry.record.partition, { offset: String(upTo.offset + 1n), metadata: '' });
+  }
+
+  async #commit(commits: Map<number, CommitOffset>): Promise<string[]> {
+    if (commits.size === 0) return [];
+    try {
+      await this.#sub.commit(commits);
+    } catch (err) {
+      this.options.events?.commitFailed?.(err);
+      const reason = err instanceof Error ? err.message : String(err);
+      // The caller must know: these messages may come again (to this member, or to the partition's new owner).
+      throw new PluginError(isPluginError(err) && err.code === 'FAILED_PRECONDITION' ? 'FAILED_PRECONDITION' : 'UNAVAILABLE', `acknowledged, but committing the offsets failed (${reason}); the messages may be delivered again`, { cause: err, retryable: false });
+    }
+    return [...commits].map(([p, c]) => `${this.options.topic}/${p}=${c.offset}`);
   }
 
   #requeue(entry: Entry): void {
+    entry.requeued = true;
     const { initialMs, maxMs, factor } = this.options.backoff;
-    const delay = Math.min(maxMs, initialMs * factor ** (entry.attempt - 1));
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       this.#ready.push(entry);
       this.#wake.notify();
-    }, delay);
+    }, Math.min(maxMs, initialMs * factor ** (entry.attempt - 1)));
     this.#timers.add(timer);
   }
 
-  async #deadLetter(receipt: string, entry: Entry, reason: string): Promise<void> {
-    const { record } = entry;
-    const [outcome] = await this.#producer.produce([{
-      topic: this.options.deadLetterTopic,
-      ...(record.key === undefined ? {} : { key: record.key }),
-      value: record.value,
-      headers: [
-        ...record.headers,
-        [dlqHeaders.reason, Buffer.from(reason)],
-        [dlqHeaders.attempts, Buffer.from(String(entry.attempt))],
-        [dlqHeaders.source, Buffer.from(`${record.topic}/${record.partition}/${record.offset}`)],
-      ],
-    }], {});
-    if (outcome?.ok !== true) {
-      throw new PluginError('UNAVAILABLE', `dead-lettering ${record.topic}/${record.partition}/${record.offset} failed: ${outcome?.error.message ?? 'no answer'}; the message stays unacknowledged`, { cause: outcome?.ok === false ? outcome.error : undefined });
+  /** Writes dead-letter copies in one request; settles those the broker stored. Returns receipt → error of the others. */
+  async #deadLetter(entries: Entry[], why: (e: Entry) => string): Promise<Map<string, string>> {
+    const failed = new Map<string, string>();
+    if (entries.length === 0) return failed;
+    const write = (list: Entry[]) => this.#producer.produce(list.map((e) => deadLetterRecord(this.options.deadLetterTopic, e.record, e.attempt, why(e))), {})
+      .catch((err: unknown) => list.map(() => ({ ok: false as const, error: err as Error })));
+    const outcomes = await write(entries);
+    // Records sharing a produce request share its fate (one too large fails the batch): retry each failure alone.
+    if (entries.length > 1) {
+      for (let i = 0; i < entries.length; i++) if (outcomes[i]?.ok !== true) outcomes[i] = (await write([entries[i]!]))[0]!;
     }
-    this.options.events?.deadLettered?.(reason);
-    await this.ack([receipt]);
+    const commits = new Map<number, CommitOffset>();
+    entries.forEach((e, i) => {
+      const o = outcomes[i];
+      if (o?.ok === true) {
+        this.options.events?.deadLettered?.(why(e));
+        if (this.#entries.get(e.receipt) === e) this.#settle(e, commits);
+      } else failed.set(e.receipt, o?.error.message ?? 'no answer');
+    });
+    this.#wake.notify();
+    await this.#commit(commits).catch(() => undefined);
+    return failed;
   }
 
-  #receipt(entry: Entry): string {
-    return `${this.options.id}:${entry.generation}:${entry.record.partition}:${entry.record.offset}`;
+  /** A receipt of this session whose partition ownership has ended (or changed) since it was delivered. */
+  #isStale(receipt: string): boolean {
+    const r = parseReceipt(receipt);
+    return r !== undefined && this.#positions.get(r.partition)?.generation !== r.generation;
   }
 }

@@ -33,6 +33,9 @@ export interface QueryCursor {
   bytesPerRecord: number;
 }
 
+/** Bound of the bytes-per-record hint: fetches skipping aborted transactions bring bytes but no records. */
+const maxHint = 1e8;
+
 const offsetText = z.string().regex(/^\d{1,19}$/);
 const entries = z
   .array(z.tuple([z.number().int().min(0).max(1_000_000), offsetText]))
@@ -41,7 +44,7 @@ const entries = z
 const time = z.number().int().min(0).nullable();
 
 const tailDoc = z.strictObject({ v: z.literal(version), k: z.literal('t'), t: topicName, p: entries });
-const queryDoc = z.strictObject({ v: z.literal(version), k: z.literal('q'), t: topicName, s: time, e: time, f: z.string().max(64), x: entries, p: entries, h: z.number().min(0).max(1e8) });
+const queryDoc = z.strictObject({ v: z.literal(version), k: z.literal('q'), t: topicName, s: time, e: time, f: z.string().max(64), x: entries, p: entries, h: z.number().min(0).max(maxHint) });
 
 const toEntries = (positions: Positions) => [...positions].sort(([a], [b]) => a - b);
 const encode = (doc: unknown) => Buffer.from(JSON.stringify(doc)).toString('base64url');
@@ -53,7 +56,7 @@ export function encodeTailCursor(cursor: TailCursor): string {
 
 /** Encodes a query page boundary. */
 export function encodeQueryCursor(c: QueryCursor): string {
-  return encode({ v: version, k: 'q', t: c.topic, s: c.startTime, e: c.endTime, f: c.filter, x: toEntries(c.ends), p: toEntries(c.positions), h: Math.round(c.bytesPerRecord * 100) / 100 });
+  return encode({ v: version, k: 'q', t: c.topic, s: c.startTime, e: c.endTime, f: c.filter, x: toEntries(c.ends), p: toEntries(c.positions), h: Math.round(Math.min(c.bytesPerRecord, maxHint) * 100) / 100 });
 }
 
 function parse(text: string, kind: 'Tail' | 'Query'): unknown {

@@ -57,6 +57,12 @@ export class LaneHeap {
     }
   }
 
+  /** The smallest head record, left in place: a page that has no room for it stops before it. */
+  peek(): ConsumedRecord {
+    const lane = this.#items[0]!;
+    return lane.buffer[lane.head]!;
+  }
+
   /** Takes the smallest head record; its lane leaves the heap when its buffer runs empty. */
   take(): { lane: Lane; record: ConsumedRecord } {
     const items = this.#items;

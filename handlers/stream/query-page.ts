@@ -3,13 +3,16 @@ import type { ReaderPort } from '../../core/kafka/reader-port.ts';
 import type { ConsumedRecord } from '../../core/kafka/records.ts';
 import { matches, toEvent, type EventFilter, type StreamEvent } from './events.ts';
 import { LaneHeap, laneEmpty, type Lane } from './merge.ts';
+import { eventWireBytes, grpcMessageLimit } from './wire-size.ts';
 
 export interface PageRequest {
   topic: string;
   lanes: Lane[];
   limit: number;
-  /** Payload bytes after which the page closes early (gRPC clients refuse messages over 4 MiB by default). */
-  maxPageBytes: number;
+  /** Encoded bytes of events (wire-size.ts) past which no further event joins the page. */
+  pageBudget: number;
+  /** Encoded bytes of events no page may pass, even with one event alone (the message limit less the cursor). */
+  maxEventBytes: number;
   filter: EventFilter;
   startTime?: number | undefined;
   endTime?: number | undefined;
@@ -63,6 +66,20 @@ export class FetchSizer {
   }
 }
 
+/** Whether a record is returned by the query (in its time range, through its filters). */
+function wanted(record: ConsumedRecord, req: PageRequest): boolean {
+  if (req.startTime !== undefined && record.timestamp < req.startTime) return false;
+  if (req.endTime !== undefined && record.timestamp >= req.endTime) return false;
+  return matches(record, req.filter);
+}
+
+/** A record no answer can carry: paging cannot pass it, so the query says which one and why instead of looping. */
+const tooLarge = (record: ConsumedRecord, size: number, limit: number) => new PluginError(
+  'RESOURCE_EXHAUSTED',
+  `record ${record.offset} of topic ${record.topic} partition ${record.partition} is ${size} bytes as a Query event, more than the ${limit} bytes `
+    + `a Query answer has for events under the gRPC message limit (${grpcMessageLimit} bytes): read it with a Kafka client`,
+);
+
 /**
  * Reads one page in merge order: every lane with an empty buffer is refilled (one batched fetch per round) before the
  * next record is taken, so the smallest (timestamp, partition) head is always known. Records outside the time
@@ -78,7 +95,7 @@ export async function readPage(reader: ReaderPort, req: PageRequest): Promise<{ 
   let bytes = 0;
   let stalls = 0;
   try {
-    while (events.length < req.limit && bytes < req.maxPageBytes) {
+    while (events.length < req.limit && bytes < req.pageBudget) {
       const starving = req.lanes.filter((l) => laneEmpty(l) && l.fetchAt < l.end);
       if (starving.length > 0) {
         const positions = new Map(starving.map((l) => [l.partition, String(l.fetchAt)]));
@@ -107,12 +124,19 @@ export async function readPage(reader: ReaderPort, req: PageRequest): Promise<{ 
         continue;
       }
       if (heap.size === 0) break;
-      const { record } = heap.take();
-      if (req.startTime !== undefined && record.timestamp < req.startTime) continue;
-      if (req.endTime !== undefined && record.timestamp >= req.endTime) continue;
-      if (!matches(record, req.filter)) continue;
-      events.push(toEvent(record, ''));
-      bytes += record.value.length + (record.key?.length ?? 0);
+      const record = heap.peek();
+      if (!wanted(record, req)) {
+        heap.take();
+        continue;
+      }
+      const event = toEvent(record, '');
+      const size = eventWireBytes(event);
+      // Checked before the event joins: it waits for the next page, which it starts (so that page is never stuck).
+      if (events.length > 0 && bytes + size > req.pageBudget) break;
+      if (size > req.maxEventBytes) throw tooLarge(record, size, req.maxEventBytes);
+      heap.take();
+      events.push(event);
+      bytes += size;
     }
   } finally {
     await fetcher.close();

@@ -90,7 +90,14 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
-# group.initial.rebalance.delay.ms intentionally left at the broker default.
+# group.initial.rebalance.delay.ms intentionally left at the broker default (classic-protocol groups only).
+# Queue consumers use the consumer group protocol (KIP-848, ADR 0004): the broker, not the client, sets the
+# session timeout and heartbeat interval. Production defaults are 45 s and 5 s; the tests use 10 s and 1 s
+# so that crash failover and reassignment take seconds, not a minute.
+group.consumer.session.timeout.ms=10000
+group.consumer.min.session.timeout.ms=6000
+group.consumer.heartbeat.interval.ms=1000
+group.consumer.min.heartbeat.interval.ms=500
 EOF
   mv "${tmp}" "${KAFKA_CONFIG_FILE}"
 }

@@ -1,3 +1,4 @@
+import { groupMemberCount } from '../support/group-members.ts';
 import { randomUUID } from 'node:crypto';
 import type { Client, ClientReadableStream } from '@grpc/grpc-js';
 import { Admin } from '@platformatic/kafka';
@@ -290,7 +291,7 @@ describe('fault 5: 1,000 concurrent streams opened and dropped', () => {
       await publish(queue, queueTopic, ledger, 0, 100, 200);
       const tag = randomUUID().slice(0, 8);
       let groups: string[] = [];
-      const members = async () => [...(await admin.describeGroups({ groups })).values()].reduce((n, g) => n + g.members.size, 0);
+      const members = () => groupMemberCount(inject('kafkaBrokers'), groups);
       const mix = (round: string, tails: number, consumes: number, subscribes: number): StreamSpec[] => [
         ...Array.from({ length: tails }, (): StreamSpec => ({ kind: 'tail', topic: tailTopic })),
         ...Array.from({ length: consumes }, (_, i): StreamSpec => {

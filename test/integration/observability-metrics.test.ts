@@ -17,7 +17,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The backlog: records per partition, published before anyone consumes. */
 const backlog = [20, 15, 5];
-/** How many of each partition's first records the subscriber acknowledges (partition 2: none, nothing committed). */
+/** How many of each partition's first records the subscriber acknowledges (partition 2: none; only its start is committed). */
 const acked = [5, 4, 0];
 const topic = name('obs-lag');
 const group = name('obs-g');
@@ -85,8 +85,9 @@ describe('metrics, read by clients nobody here wrote', () => {
     expect(lag.get('0')).toBe(Number(cli.get('0')!.lag));
     expect(lag.get('1')).toBe(Number(cli.get('1')!.lag));
     expect([lag.get('0'), lag.get('1')]).toEqual([15, 11]);
-    // Nothing committed: the tool shows "-"; the metric (like GetOffsets) counts the whole log (log start is 0 here).
-    expect(cli.get('2')).toEqual({ current: '-', end: '5', lag: '-' });
+    // Nothing acknowledged: the member's first delivery committed where it started, with its attempt count (ADR 0005),
+    // so the tool shows offset 0 and the same lag as the metric.
+    expect(cli.get('2')).toEqual({ current: '0', end: '5', lag: '5' });
     expect(lag.get('2')).toBe(5);
     expect([...lag.values()].reduce((a, b) => a + b)).toBe(expected);
 

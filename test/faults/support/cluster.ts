@@ -154,6 +154,11 @@ export function kafkaCluster(options: { dir: string; basePort: number; size?: nu
       'default.replication.factor=3',
       'min.insync.replicas=2',
       'unclean.leader.election.enable=false',
+      // Consumer-protocol groups (ADR 0004): the same session timeout and heartbeat as the main test broker.
+      'group.consumer.session.timeout.ms=10000',
+      'group.consumer.min.session.timeout.ms=6000',
+      'group.consumer.heartbeat.interval.ms=1000',
+      'group.consumer.min.heartbeat.interval.ms=500',
       'offsets.topic.replication.factor=3',
       // Fewer offsets partitions than the default 50: the group coordinator is ready in seconds, not tens of them.
       'offsets.topic.num.partitions=6',

@@ -30,8 +30,10 @@ export function publishLoad(options: {
   /** Pause between one caller's calls (0: as fast as answers come). */
   pauseMs?: number;
   payloadBytes?: number;
+  /** Start of every message id (default: the scenario's name); loads sharing a ledger need their own. */
+  idPrefix?: string;
 }): PublishLoad {
-  const { topic, ledger, callers = 8, deadlineMs = 5_000, pauseMs = 0, payloadBytes = 100 } = options;
+  const { topic, ledger, callers = 8, deadlineMs = 5_000, pauseMs = 0, payloadBytes = 100, idPrefix = ledger.scenario } = options;
   const outcomes: Outcome[] = [];
   let hung = 0;
   let stopped = false;
@@ -45,12 +47,13 @@ export function publishLoad(options: {
         address = options.address();
         c = client(address, QUEUE);
       }
-      const id = `${ledger.scenario}-${String(n)}-${String(seq++)}`;
+      const id = `${idPrefix}-${String(n)}-${String(seq++)}`;
       ledger.send(id);
       const started = Date.now();
       try {
-        await call(c, 'Publish', { topic, message_id: id, payload: Buffer.alloc(payloadBytes, id) }, { deadlineMs });
-        ledger.ack(id);
+        const at = await call<{ topic: string; partition: number; offset: string }>(c, 'Publish', { topic, message_id: id, payload: Buffer.alloc(payloadBytes, id) }, { deadlineMs });
+        // Where the record went, so the books can tell a skip (the committed offset passed it) from a delivery.
+        ledger.ack(id, at.offset === '' ? undefined : { topic: at.topic, partition: at.partition, offset: BigInt(at.offset) });
         outcomes.push({ at: Date.now(), ok: true, ms: Date.now() - started });
       } catch (err) {
         ledger.fail(err);

@@ -117,6 +117,11 @@ export class ReauthBroker {
       'num.partitions=3',
       'default.replication.factor=1',
       'min.insync.replicas=1',
+      // Consumer-protocol groups (ADR 0004): the same session timeout and heartbeat as the main test broker.
+      'group.consumer.session.timeout.ms=10000',
+      'group.consumer.min.session.timeout.ms=6000',
+      'group.consumer.heartbeat.interval.ms=1000',
+      'group.consumer.min.heartbeat.interval.ms=500',
       'offsets.topic.replication.factor=1',
       'offsets.topic.num.partitions=5',
       'transaction.state.log.replication.factor=1',

@@ -65,7 +65,8 @@ describe('consume_batch and ack in function mode', () => {
     for (let i = 0; i < 4; i++) t.append(0, `m${i}`);
     const batch = await t.call<Batch>('consume_batch', { topic: 'orders', group: 'g1', max_messages: 3 });
     expect(batch.messages.map((m) => text(m.payload))).toEqual(['m0', 'm1', 'm2']);
-    expect(batch.messages.map((m) => m.receipt)).toEqual(['fn1:g1:orders:0:0', 'fn1:g1:orders:0:1', 'fn1:g1:orders:0:2']);
+    // fn2:group:topic:partition:from:offset — the first one from where the group starts (nothing committed: 0).
+    expect(batch.messages.map((m) => m.receipt)).toEqual(['fn2:g1:orders:0:0:0', 'fn2:g1:orders:0:1:1', 'fn2:g1:orders:0:2:2']);
     expect(batch.nextOffsets).toEqual({ 0: '3' });
     expect(t.groups.members.get('g1')).toBe(0);
 
@@ -83,9 +84,29 @@ describe('consume_batch and ack in function mode', () => {
     const t = setup();
     for (let i = 0; i < 3; i++) t.append(1, `m${i}`);
     const batch = await t.call<Batch>('consume_batch', { topic: 'orders', group: 'g2', max_messages: 3 });
-    await t.call('ack', { receipts: [batch.messages[2]!.receipt] });
+    await t.call('ack', { receipts: batch.messages.map((m) => m.receipt) });
     expect(await t.call('ack', { receipts: [batch.messages[0]!.receipt] })).toEqual({ acknowledged: 1, committed: [] });
     expect(t.groups.committed.get('g2/orders')?.get(1)).toBe('3');
+  });
+
+  it('commits nothing past an unacknowledged message: acking the last receipt alone answers that nothing was committed', async () => {
+    const t = setup();
+    for (let i = 0; i < 4; i++) t.append(2, `m${i}`);
+    const batch = await t.call<Batch>('consume_batch', { topic: 'orders', group: 'g4', max_messages: 4 });
+    expect(await t.call('ack', { receipts: [batch.messages[3]!.receipt] })).toEqual({ acknowledged: 0, committed: [] });
+    expect(t.groups.committed.get('g4/orders')).toBeUndefined();
+    // Acknowledged in order, one call each, the commit follows: the group's offset is where each one continues.
+    expect(await t.call('ack', { receipts: [batch.messages[0]!.receipt] })).toEqual({ acknowledged: 1, committed: ['orders/2=1'] });
+    expect(await t.call('ack', { receipts: [batch.messages[2]!.receipt, batch.messages[3]!.receipt] })).toEqual({ acknowledged: 0, committed: [] });
+    expect(await t.call('ack', { receipts: batch.messages.slice(1).map((m) => m.receipt) })).toEqual({ acknowledged: 3, committed: ['orders/2=4'] });
+  });
+
+  it('starts the next batch from the committed offset: its first receipt vouches from there', async () => {
+    const t = setup();
+    for (let i = 0; i < 3; i++) t.append(0, `m${i}`);
+    t.groups.committed.set('g5/orders', new Map([[0, '1']]));
+    const batch = await t.call<Batch>('consume_batch', { topic: 'orders', group: 'g5', max_messages: 2 });
+    expect(batch.messages.map((m) => m.receipt)).toEqual(['fn2:g5:orders:0:1:1', 'fn2:g5:orders:0:2:2']);
   });
 
   it('retries the commit while the group has members, and gives up before the deadline with a retryable FAILED_PRECONDITION', async () => {

@@ -1,5 +1,6 @@
 import { PluginError } from '../../../../core/errors.ts';
-import type { GroupPort, GroupRecord, GroupSubscription, PartitionOffsets, SubscribeOptions } from '../../../../core/kafka/group-port.ts';
+import type { GroupPort, GroupSubscription, PartitionOffsets, SubscribeOptions } from '../../../../core/kafka/group-port.ts';
+import { FakeSubscription } from '../../../support/fake-group.ts';
 import type { FakeLog } from '../../../support/fake-reader.ts';
 
 /**
@@ -21,35 +22,15 @@ export class FakeGroups implements GroupPort {
     this.members.set(group, (this.members.get(group) ?? 0) + 1);
     const partitions = this.log.get(topic).partitions;
     const positions = partitions.map((_, p) => Number(this.committed.get(`${group}/${topic}`)?.get(p) ?? 0));
-    let closed = false;
-    let p = 0;
-    const listeners: ((ps: number[]) => void)[] = [];
-    const sub: GroupSubscription = {
-      records: {
-        next: async (): Promise<IteratorResult<GroupRecord>> => {
-          for (;;) {
-            if (closed) return { done: true, value: undefined };
-            for (let i = 0; i < partitions.length; i++, p = (p + 1) % partitions.length) {
-              const record = partitions[p]![positions[p]!];
-              if (record !== undefined) {
-                positions[p]!++;
-                return { done: false, value: { ...record, commit: () => Promise.reject(new Error('members do not commit in function mode')) } };
-              }
-            }
-            await this.log.waitForAppend(20);
-          }
-        },
-      },
-      onAssigned: (l) => {
-        listeners.push(l);
-        l(partitions.map((_, i) => i));
-      },
-      close: () => {
-        if (!closed) this.members.set(group, (this.members.get(group) ?? 1) - 1);
-        closed = true;
-        return Promise.resolve();
-      },
+    const sub = new FakeSubscription({ records: (p) => partitions[p] ?? [], waitForAppend: (ms, signal) => this.log.waitForAppend(ms, signal) });
+    const close = sub.close.bind(sub);
+    sub.close = (o) => {
+      if (sub.closed === undefined) this.members.set(group, (this.members.get(group) ?? 1) - 1);
+      return close(o);
     };
+    // Function-mode members commit nothing but their attempt counts (ack goes through seek, while the group is empty).
+    sub.commit = () => Promise.resolve();
+    partitions.forEach((_, p) => sub.assign([p], positions[p] === undefined ? '0' : String(positions[p])));
     return Promise.resolve(sub);
   }
 

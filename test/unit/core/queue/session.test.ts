@@ -31,7 +31,7 @@ describe('QueueSession', () => {
     sub.push(1, 7);
     const a = await take();
     const b = await take();
-    expect([a.receipt, a.attempt, b.receipt]).toEqual(['w1~abc:1:0:5', 1, 'w1~abc:1:1:7']);
+    expect([a.receipt, a.attempt, b.receipt]).toEqual(['w1~abc:1:0:5', 1, 'w1~abc:2:1:7']);
   });
 
   it('commits up to the lowest unacknowledged offset of each partition', async () => {
@@ -41,7 +41,9 @@ describe('QueueSession', () => {
     const [d0, d1, d2] = [await take(), await take(), await take()];
     expect(await session.ack([d2.receipt, d1.receipt])).toEqual({ acknowledged: 2, committed: [] });
     expect(await session.ack([d0.receipt])).toEqual({ acknowledged: 1, committed: ['t/0=3'] });
-    expect(sub.commits).toEqual([{ partition: 0, offset: '3' }]);
+    expect(sub.acked).toEqual(['0=3']);
+    // Before the first delivery of the assignment, its attempt was counted in the group (write-ahead, ADR 0005).
+    expect(sub.commits[0]).toEqual({ partition: 0, offset: '0', metadata: 'prism-attempts:0:1' });
   });
 
   it('stops delivering at max_unacked and resumes when an ack frees the window', async () => {
@@ -65,7 +67,9 @@ describe('QueueSession', () => {
     sub.push(0, 0);
     const first = await take();
     const started = Date.now();
-    expect(await session.nack([first.receipt], true, 'retry')).toEqual({ requeued: 1, deadLettered: 0 });
+    expect(await session.nack([first.receipt], true, 'retry')).toMatchObject({ requeued: 1, deadLettered: 0 });
+    // Nacking it again before it comes back counts one attempt, not two.
+    expect((await session.nack([first.receipt], true, 'retry')).results).toEqual([{ receipt: first.receipt, outcome: 'requeued', error: '' }]);
     const again = await take();
     expect(again.attempt).toBe(2);
     expect(again.record.offset).toBe('0');
@@ -79,11 +83,11 @@ describe('QueueSession', () => {
     const d1 = await take();
     await session.nack([d1.receipt], true, 'boom');
     const d2 = await take();
-    expect(await session.nack([d2.receipt], true, 'boom')).toEqual({ requeued: 0, deadLettered: 1 });
+    expect(await session.nack([d2.receipt], true, 'boom')).toMatchObject({ requeued: 0, deadLettered: 1 });
     const [dead] = log.get('t.dlq').partitions[0]!;
     const headers = Object.fromEntries(dead!.headers.map(([k, v]) => [k, v.toString()]));
     expect(headers).toMatchObject({ 'prism-message-id': 'id-0-4', 'prism-dlq-reason': 'attempts exhausted (2): boom', 'prism-dlq-attempts': '2', 'prism-dlq-source': 't/0/4' });
-    expect(sub.commits).toEqual([{ partition: 0, offset: '5' }]);
+    expect(sub.acked).toEqual(['0=5']);
     expect(events.deadLettered).toHaveBeenCalledOnce();
   });
 
@@ -96,20 +100,59 @@ describe('QueueSession', () => {
     const err: unknown = await session.nack([d.receipt], false, 'bad').catch((e: unknown) => e);
     expect(isPluginError(err) && err.code).toBe('UNAVAILABLE');
     expect(session.unacked).toBe(1);
-    expect(sub.commits).toEqual([]);
+    expect(sub.acked).toEqual([]);
   });
 
-  it('voids receipts of the previous assignment after a rebalance and skips revoked partitions', async () => {
+  it('keeps receipts of a partition kept through a rebalance; refuses those of a revoked one as stale', async () => {
     const { sub, session, take } = setup();
     sub.assign([0, 1]);
     sub.push(0, 0);
-    const old = await take();
-    sub.assign([1]);
-    expect(await session.ack([old.receipt])).toEqual({ acknowledged: 0, committed: [] });
-    sub.push(0, 1); // fetched before the revocation took effect
+    const kept = await take();
     sub.push(1, 0);
+    const lost = await take();
+    await sub.revoke([1]);
+    sub.assign([2]);
+    expect(await session.ack([kept.receipt])).toEqual({ acknowledged: 1, committed: ['t/0=1'] });
+    const err: unknown = await session.ack([lost.receipt]).catch((e: unknown) => e);
+    expect(isPluginError(err) && err.code).toBe('FAILED_PRECONDITION');
+    expect((err as Error).message).toContain(lost.receipt);
+    expect(sub.acked).toEqual(['0=1']);
+    expect((await session.nack([lost.receipt], true, 'x')).results[0]!.outcome).toBe('stale');
+  });
+
+  it('discards records fetched before a revocation and resumes a reassigned partition from its committed offset', async () => {
+    const { sub, take } = setup();
+    sub.assign([0]);
+    for (const o of [0, 1, 2]) sub.push(0, o);
+    expect((await take()).record.offset).toBe('0');
+    await sub.revoke([0]);
+    sub.assign([0], '0');
+    const again = await take();
+    expect([again.record.offset, again.receipt]).toEqual(['0', 'w1~abc:2:0:0']);
+  });
+
+  it('counts attempts across restarts from the commit metadata and dead-letters a message that never gets acked', async () => {
+    const { sub, take, log } = setup({ maxAttempts: 3 });
+    sub.assign([0], '7', 'prism-attempts:7:3');
+    sub.push(0, 7);
+    sub.push(0, 8);
     const next = await take();
-    expect(next.receipt).toBe('w1~abc:2:1:0');
+    expect(next.record.offset).toBe('8');
+    expect(log.get('t.dlq').partitions[0]!.map((r) => r.headers.find(([k]) => k === 'prism-dlq-attempts')![1].toString())).toEqual(['3']);
+    expect(sub.acked).toEqual(['0=8']);
+  });
+
+  it('reports each receipt of a Nack, and a failed dead-letter write names its receipt', async () => {
+    const { sub, session, take, producer } = setup();
+    sub.assign([0]);
+    sub.push(0, 0);
+    sub.push(0, 1);
+    const [a, b] = [await take(), await take()];
+    producer.fail = () => new Error('broker down');
+    const err: unknown = await session.nack([a.receipt, b.receipt], false, 'bad').catch((e: unknown) => e);
+    expect(isPluginError(err) && err.code).toBe('UNAVAILABLE');
+    expect((err as Error).message).toContain(a.receipt);
+    expect(session.unacked).toBe(2);
   });
 
   it('reports a failed commit as UNAVAILABLE: the messages may come again', async () => {
