@@ -2,46 +2,16 @@ import { PluginError, isPluginError } from '../errors.ts';
 import type { CommitOffset, GroupSubscription } from '../kafka/group-port.ts';
 import type { ProducerPort } from '../kafka/producer-port.ts';
 import type { ConsumedRecord } from '../kafka/records.ts';
+import type { Delivery, NackOutcome, SessionOptions } from './session-options.ts';
 import { Wakeup } from '../wakeup.ts';
 import { AckTracker } from './ack-tracker.ts';
+import { FetchLoop } from './fetch-loop.ts';
 import { encodeAttempts } from './attempts.ts';
-import { deadLetterRecord } from './dead-letter.ts';
+import { writeDeadLetters } from './dead-letter.ts';
 import { Positions, type OwnedPartition } from './positions.ts';
 import { parseReceipt } from './receipt.ts';
 
-export interface SessionOptions {
-  id: string;
-  topic: string;
-  group: string;
-  maxUnacked: number;
-  /** Deliveries before a message goes to the dead-letter topic (1 + max retries). */
-  maxAttempts: number;
-  deadLetterTopic: string;
-  backoff: { initialMs: number; maxMs: number; factor: number };
-  /** Fetch size per partition. */
-  fetchBytes?: number;
-  /** Records fetched ahead of delivery, at most (memory bound); the default is one fetch per partition. */
-  prefetch?: number;
-  /** Observers for metrics and logs. */
-  events?: SessionEvents;
-}
-
-export interface SessionEvents {
-  delivered?(redelivery: boolean): void;
-  deadLettered?(reason: string): void;
-  commitFailed?(error: unknown): void;
-  rebalanced?(partitions: number[]): void;
-  fetchFailed?(error: unknown): void;
-}
-
-export interface Delivery {
-  record: ConsumedRecord;
-  attempt: number;
-  receipt: string;
-}
-
-/** What a Nack did with each receipt. */
-export type NackOutcome = 'requeued' | 'dead_lettered' | 'stale' | 'unknown' | 'failed';
+export type { Delivery, NackOutcome, SessionEvents, SessionOptions } from './session-options.ts';
 
 interface Entry {
   record: ConsumedRecord;
@@ -49,9 +19,6 @@ interface Entry {
   receipt: string;
   requeued: boolean;
 }
-
-/** How long a fetch may wait at the broker when no owned partition has data. */
-const fetchWaitMs = 500;
 
 /**
  * One consumer-group member's stream with explicit acknowledgement. The invariant: the group's committed offset of a
@@ -70,13 +37,16 @@ export class QueueSession {
   readonly #wake = new Wakeup();
   readonly #closing = new AbortController();
   readonly #timers = new Set<NodeJS.Timeout>();
-  #fetching: Promise<void> | undefined;
-  #failure: PluginError | undefined;
+  readonly #fetch: FetchLoop;
 
   constructor(options: SessionOptions, sub: GroupSubscription, producer: ProducerPort) {
     this.options = options;
     this.#sub = sub;
     this.#producer = producer;
+    this.#fetch = new FetchLoop(sub, this.#positions, this.#wake, {
+      topic: options.topic, fetchBytes: options.fetchBytes ?? 1_048_576, prefetch: options.prefetch ?? Number.MAX_SAFE_INTEGER, signal: this.#closing.signal,
+      fetchFailed: (err) => options.events?.fetchFailed?.(err),
+    });
     sub.listen({
       assigned: (partitions) => {
         this.#positions.assign(partitions);
@@ -110,7 +80,7 @@ export class QueueSession {
     signal.addEventListener('abort', onAbort);
     try {
       while (!signal.aborted && !this.#closing.signal.aborted) {
-        if (this.#failure !== undefined) throw this.#failure;
+        if (this.#fetch.failure !== undefined) throw this.#fetch.failure;
         const again = this.#ready.shift();
         if (again !== undefined) {
           if (this.#entries.get(again.receipt) === again) yield this.#deliver(again);
@@ -122,7 +92,7 @@ export class QueueSession {
         }
         const next = this.#positions.take();
         if (next === undefined) {
-          await this.#fetch();
+          await this.#fetch.refill();
           continue;
         }
         const entry = await this.#accept(next.owner, next.record);
@@ -187,30 +157,6 @@ export class QueueSession {
     await this.#sub.close({ leave });
   }
 
-  /** One fetch at a time; a wake-up (ack, assignment, requeue, close) ends the wait but not the fetch. */
-  async #fetch(): Promise<void> {
-    if (this.#fetching === undefined) {
-      const asked = this.#positions.toFetch(this.options.prefetch ?? Number.MAX_SAFE_INTEGER);
-      if (asked.size === 0) {
-        await this.#wake.wait(1_000);
-        return;
-      }
-      const positions = new Map([...asked].map(([p, a]) => [p, String(a.position)]));
-      this.#fetching = this.#sub.fetch(positions, { maxWaitMs: fetchWaitMs, maxBytesPerPartition: this.options.fetchBytes ?? 1_048_576, signal: this.#closing.signal })
-        .then((answer) => this.#positions.apply(answer, asked), (err: unknown) => this.#fetchFailed(err))
-        .finally(() => (this.#fetching = undefined));
-    }
-    await Promise.race([this.#fetching, this.#wake.wait(fetchWaitMs * 2)]);
-  }
-
-  async #fetchFailed(err: unknown): Promise<void> {
-    if (this.#closing.signal.aborted) return;
-    const transient = isPluginError(err) && (err.code === 'UNAVAILABLE' || err.code === 'CANCELLED' || err.code === 'DEADLINE_EXCEEDED');
-    this.options.events?.fetchFailed?.(err);
-    if (!transient) this.#failure = isPluginError(err) ? err : new PluginError('INTERNAL', `fetching ${this.options.topic} failed`, { cause: err });
-    else await new Promise((resolve) => setTimeout(resolve, fetchWaitMs));
-  }
-
   /** Registers a fetched record as delivered; the first of an ownership counts its attempt in the group first. */
   async #accept(owner: OwnedPartition, record: ConsumedRecord): Promise<Entry | undefined> {
     const first = owner.fresh;
@@ -268,24 +214,19 @@ export class QueueSession {
     this.#timers.add(timer);
   }
 
-  /** Writes dead-letter copies in one request; settles those the broker stored. Returns receipt → error of the others. */
+  /** Dead-letters in one request; settles those the broker stored. Returns receipt → error of the others. */
   async #deadLetter(entries: Entry[], why: (e: Entry) => string): Promise<Map<string, string>> {
     const failed = new Map<string, string>();
     if (entries.length === 0) return failed;
-    const write = (list: Entry[]) => this.#producer.produce(list.map((e) => deadLetterRecord(this.options.deadLetterTopic, e.record, e.attempt, why(e))), {})
-      .catch((err: unknown) => list.map(() => ({ ok: false as const, error: err as Error })));
-    const outcomes = await write(entries);
-    // Records sharing a produce request share its fate (one too large fails the batch): retry each failure alone.
-    if (entries.length > 1) {
-      for (let i = 0; i < entries.length; i++) if (outcomes[i]?.ok !== true) outcomes[i] = (await write([entries[i]!]))[0]!;
-    }
+    const errors = await writeDeadLetters(this.#producer, this.options.deadLetterTopic, entries.map((e) => ({ record: e.record, attempts: e.attempt, reason: why(e) })));
     const commits = new Map<number, CommitOffset>();
     entries.forEach((e, i) => {
-      const o = outcomes[i];
-      if (o?.ok === true) {
+      const error = errors[i];
+      if (error !== undefined) failed.set(e.receipt, error);
+      else {
         this.options.events?.deadLettered?.(why(e));
         if (this.#entries.get(e.receipt) === e) this.#settle(e, commits);
-      } else failed.set(e.receipt, o?.error.message ?? 'no answer');
+      }
     });
     this.#wake.notify();
     await this.#commit(commits).catch(() => undefined);
