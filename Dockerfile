@@ -1,5 +1,6 @@
 # The Prism Kafka plugin's image (prism-contracts.md §9; decisions in docs/adr/0002-container-base-images.md).
-#   build       Node 24 + npm: `npm ci`, `npm run build` -> dist/ (one ESM bundle + proto and asset files)
+#   build       Node 24 + npm: `npm ci`, `npm run build` -> dist/ (one ESM bundle + proto and asset files); the
+#               descriptor set for reflection comes compiled (buf) from the host: .cache/descriptors/ (build.sh)
 #   debug       distroless Node 24 debug-nonroot: the bundle + its source map; busybox at /busybox/sh
 #   production  distroless Node 24 nonroot: the bundle and its runtime files only; no shell, no npm
 # production is the last stage, so a build without --target gives the production image.
@@ -64,6 +65,7 @@ ARG REVISION=unknown
 # in the debug image.
 COPY --from=build /src/dist/server.mjs /src/dist/server.mjs.LEGAL.txt /app/
 COPY --from=build /src/dist/proto/ /app/proto/
+COPY --from=build /src/dist/descriptors.binpb /app/
 COPY --from=build /src/dist/assets/ /app/assets/
 WORKDIR /app
 USER 65532:65532

@@ -1,9 +1,11 @@
 // Bundles each runtime entry into one ESM file in dist/ that runs on a bare Node.js 24 with no node_modules.
-// Runtime assets (proto files) are copied beside the bundle.
+// Runtime assets (proto files, and the FileDescriptorSet buf compiles from them for server reflection) are copied
+// beside the bundle.
 import { build } from 'esbuild';
-import { cp, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildDescriptorSet, defaultDescriptorSet } from './build-descriptors.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const outdir = process.env.PRISM_BUILD_OUTDIR ?? join(root, 'dist');
@@ -13,8 +15,9 @@ const entries = { server: 'adapters/grpc/main.ts', function: 'adapters/function/
 // Packages that load files relative to their own module (__dirname). Their asset folders are copied to
 // dist/assets/<same path under node_modules>, and __dirname in their code is rewritten to point there.
 // grpc-js reads its channelz/ORCA protos lazily; pino's transport workers are never used (we log to stdout).
-const assetDirs = ['grpc-health-check/proto', '@grpc/reflection/build/proto/grpc', '@grpc/grpc-js/proto'];
-const allowedDirnameUsers = ['grpc-health-check/', '@grpc/reflection/', '@grpc/grpc-js/', 'pino/', 'thread-stream'];
+// (@grpc/reflection is not bundled: reflection serves the compiled set, adapters/grpc/reflection-service.ts.)
+const assetDirs = ['grpc-health-check/proto', '@grpc/grpc-js/proto'];
+const allowedDirnameUsers = ['grpc-health-check/', '@grpc/grpc-js/', 'pino/', 'thread-stream'];
 
 const dirnameRewrite = {
   name: 'dirname-rewrite',
@@ -55,6 +58,8 @@ const banner = [
   'const __prismLazyValidator = (ajv, schema) => { let compiled; const validate = (data) => { compiled ??= ajv.compile(schema); const ok = compiled(data); validate.errors = compiled.errors; return ok; }; return validate; };',
 ].join('\n');
 
+// Compiled first: a missing compiler fails the build before esbuild runs (build-descriptors.mjs says how to get it).
+await buildDescriptorSet();
 await rm(outdir, { recursive: true, force: true });
 await mkdir(outdir, { recursive: true });
 const result = await build({
@@ -81,6 +86,8 @@ const result = await build({
 });
 
 await cp(join(root, 'proto'), join(outdir, 'proto'), { recursive: true });
+// Read by adapters/grpc/descriptor-set.ts beside the bundle; never rebuilt at run time.
+await copyFile(defaultDescriptorSet, join(outdir, 'descriptors.binpb'));
 for (const dir of assetDirs) await cp(join(root, 'node_modules', dir), join(outdir, 'assets', dir), { recursive: true });
 
 for (const name of Object.keys(entries)) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the real third-party gRPC clients the tests use against the plugin (grpcurl, grpc-health-probe) from the
-# Go module proxy into .cache/tools/bin. Idempotent: a no-op when both binaries are present.
+# Installs the real third-party tools the build and the tests use (grpcurl, grpc-health-probe: gRPC clients; buf: the
+# protobuf compiler that writes the descriptor set reflection serves, and the lint/breaking checker) from the Go module
+# proxy into .cache/tools/bin. Idempotent: a no-op when every binary is present.
 # Usage: scripts/install-tools.sh   (prints the bin directory on its last line)
 set -euo pipefail
 root="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -11,6 +12,7 @@ mkdir -p "${bin}"
 declare -A tools=(
   [grpcurl]="github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3"
   [grpc-health-probe]="github.com/grpc-ecosystem/grpc-health-probe@v0.4.62"
+  [buf]="github.com/bufbuild/buf/cmd/buf@v1.75.0"
 )
 for name in "${!tools[@]}"; do
   if [[ -x "${bin}/${name}" ]]; then continue; fi

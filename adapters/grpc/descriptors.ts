@@ -1,84 +1,112 @@
-import type { PackageDefinition } from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
 import descriptorExt from 'protobufjs/ext/descriptor/index.js';
 
-interface FieldDescriptor { typeName?: string }
-interface MessageDescriptor { name: string; field?: FieldDescriptor[]; nestedType?: MessageDescriptor[]; enumType?: { name: string }[]; options?: { mapEntry?: boolean } }
-interface ServiceDescriptor { method?: { inputType?: string; outputType?: string }[] }
-interface FileDescriptor { name: string; package?: string; dependency?: string[]; messageType?: MessageDescriptor[]; enumType?: { name: string }[]; service?: ServiceDescriptor[] }
-interface Codec { decode(b: Uint8Array): FileDescriptor; encode(f: FileDescriptor): { finish(): Uint8Array }; fromObject(o: unknown): FileDescriptor }
+interface Named { name?: string }
+interface FieldDescriptor extends Named { number?: number; extendee?: string }
+interface MessageDescriptor extends Named {
+  field?: FieldDescriptor[]; extension?: FieldDescriptor[]; nestedType?: MessageDescriptor[]; enumType?: EnumDescriptor[]; oneofDecl?: Named[];
+}
+interface EnumDescriptor extends Named { value?: Named[] }
+interface ServiceDescriptor extends Named { method?: Named[] }
+interface FileDescriptor extends Named {
+  package?: string; dependency?: string[]; messageType?: MessageDescriptor[]; enumType?: EnumDescriptor[]; service?: ServiceDescriptor[]; extension?: FieldDescriptor[];
+}
 
-const { FileDescriptorProto } = descriptorExt as unknown as { FileDescriptorProto: Codec };
+// Decoding is for indexing only (names, dependencies): protobufjs's descriptor schema predates some fields
+// (proto3_optional among them), so the bytes served are always the compiler's own, never re-encoded.
+const { FileDescriptorProto } = descriptorExt as unknown as { FileDescriptorProto: { decode(b: Uint8Array): FileDescriptor } };
 
-/**
- * proto-loader (protobufjs) emits descriptors that strict reflection clients such as grpcurl reject: map entry types
- * are named `Details` instead of `DetailsEntry`, and each synthetic per-package file lists no dependencies, so a type
- * from another package (google.protobuf.Struct) cannot be resolved. This rewrites the descriptors that the
- * reflection service serves, in place, so `grpcurl describe` and calls through reflection work.
- */
-export function fixDescriptorsForReflection(definition: PackageDefinition): void {
-  const buffers = new Map<string, Buffer>();
-  const owners: { list: Buffer[]; index: number }[] = [];
-  // Message and enum entries carry the descriptors of their files; the reflection service reads exactly these.
-  for (const entry of Object.values(definition)) {
-    const list = (entry as { fileDescriptorProtos?: Buffer[] }).fileDescriptorProtos;
-    if (!Array.isArray(list)) continue;
-    list.forEach((buf, index) => {
-      owners.push({ list, index });
-      buffers.set(buf.toString('base64'), buf);
-    });
+/** A compiled FileDescriptorSet, indexed the way server reflection asks for it. */
+export interface DescriptorIndex {
+  /** Fully qualified service names, in the compiler's order. */
+  services: string[];
+  /** The named file's compiler bytes followed by those of every file it imports, transitively (each once). */
+  fileWithImports(fileName: string): Buffer[] | undefined;
+  /** The file that declares a fully qualified symbol (package.Message, .Service.Method, .Message.field, enum values). */
+  fileOfSymbol(symbol: string): string | undefined;
+  /** The file declaring extension `number` of `extendee`, and all extension numbers of `extendee`. */
+  fileOfExtension(extendee: string, number: number): string | undefined;
+  extensionNumbers(extendee: string): number[] | undefined;
+}
+
+/** Splits a FileDescriptorSet (field 1: repeated FileDescriptorProto) into the raw bytes of each file. */
+function splitSet(set: Uint8Array): Buffer[] {
+  const reader = protobuf.Reader.create(set);
+  const files: Buffer[] = [];
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag >>> 3 === 1 && (tag & 7) === 2) files.push(Buffer.from(reader.bytes()));
+    else reader.skipType(tag & 7);
   }
-  // Every fully qualified type name (with its map entries already renamed) → the file that defines it.
-  const fileOfType = new Map<string, string>();
-  for (const b of buffers.values()) {
-    const file = FileDescriptorProto.decode(b);
-    const add = (scope: string, m: MessageDescriptor) => {
-      const name = `${scope}.${m.name}${m.options?.mapEntry === true && !m.name.endsWith('Entry') ? 'Entry' : ''}`;
-      fileOfType.set(name, file.name);
-      for (const e of m.enumType ?? []) fileOfType.set(`${name}.${e.name}`, file.name);
-      for (const n of m.nestedType ?? []) add(name, n);
-    };
-    const pkg = file.package ? `.${file.package}` : '';
-    for (const m of file.messageType ?? []) add(pkg, m);
-    for (const e of file.enumType ?? []) fileOfType.set(`${pkg}.${e.name}`, file.name);
-  }
-  /** protobufjs writes relative type names; resolve them by protobuf's scoping rules, innermost scope first. */
-  const qualify = (typeName: string, scope: string): string => {
-    if (typeName.startsWith('.')) return typeName;
-    const parts = scope.split('.');
-    for (let n = parts.length; n >= 0; n--) {
-      const base = parts.slice(0, n).join('.');
-      for (const candidate of [`${base}.${typeName}`, `${base}.${typeName}Entry`]) if (fileOfType.has(candidate)) return candidate;
-    }
-    return typeName;
-  };
+  return files;
+}
 
-  const fixed = new Map<string, Buffer>();
-  for (const [key, original] of buffers) {
-    const file = FileDescriptorProto.decode(original);
-    const pkg = file.package ? `.${file.package}` : '';
-    const deps = new Set(file.dependency ?? []);
-    const visit = (typeName: string | undefined, scope: string) => {
-      if (typeName === undefined || typeName === '') return typeName;
-      const qualified = qualify(typeName, scope);
-      const owner = fileOfType.get(qualified);
-      if (owner !== undefined && owner !== file.name) deps.add(owner);
-      return qualified;
-    };
-    const fixMessage = (scope: string, m: MessageDescriptor) => {
-      const name = `${scope}.${m.name}`;
-      for (const f of m.field ?? []) f.typeName = visit(f.typeName, name);
-      for (const nested of m.nestedType ?? []) {
-        if (nested.options?.mapEntry === true && !nested.name.endsWith('Entry')) nested.name = `${nested.name}Entry`;
-        fixMessage(name, nested);
+/** Indexes every file of a compiled set; the first file of a name wins (a set lists each file once). */
+export function indexDescriptorSet(set: Uint8Array): DescriptorIndex {
+  const raw = new Map<string, Buffer>();
+  const imports = new Map<string, string[]>();
+  const symbols = new Map<string, string>();
+  const extensions = new Map<string, Map<number, string>>();
+  const services: string[] = [];
+  for (const bytes of splitSet(set)) {
+    const file = FileDescriptorProto.decode(bytes);
+    const name = file.name ?? '';
+    if (raw.has(name)) continue;
+    raw.set(name, bytes);
+    imports.set(name, file.dependency ?? []);
+    const prefix = file.package ? `${file.package}.` : '';
+    const extend = (scope: string, fields: FieldDescriptor[] | undefined) => {
+      for (const f of fields ?? []) {
+        symbols.set(`${scope}${f.name}`, name);
+        // Extendees are fully qualified with a leading dot in compiler output; reflection requests omit it.
+        const extendee = (f.extendee ?? '').replace(/^\./, '');
+        if (!extensions.has(extendee)) extensions.set(extendee, new Map());
+        extensions.get(extendee)!.set(f.number ?? 0, name);
       }
     };
-    for (const m of file.messageType ?? []) fixMessage(pkg, m);
-    for (const svc of file.service ?? []) for (const method of svc.method ?? []) {
-      method.inputType = visit(method.inputType, pkg);
-      method.outputType = visit(method.outputType, pkg);
+    // Enum values are scoped beside their enum (protobuf's C++ scoping), not inside it.
+    const addEnum = (scope: string, e: EnumDescriptor) => {
+      symbols.set(`${scope}${e.name}`, name);
+      for (const v of e.value ?? []) symbols.set(`${scope}${v.name}`, name);
+    };
+    const addMessage = (scope: string, m: MessageDescriptor) => {
+      const full = `${scope}${m.name}`;
+      symbols.set(full, name);
+      for (const f of [...(m.field ?? []), ...(m.oneofDecl ?? [])]) symbols.set(`${full}.${f.name}`, name);
+      for (const e of m.enumType ?? []) addEnum(`${full}.`, e);
+      for (const n of m.nestedType ?? []) addMessage(`${full}.`, n);
+      extend(`${full}.`, m.extension);
+    };
+    for (const m of file.messageType ?? []) addMessage(prefix, m);
+    for (const e of file.enumType ?? []) addEnum(prefix, e);
+    extend(prefix, file.extension);
+    for (const s of file.service ?? []) {
+      const full = `${prefix}${s.name}`;
+      services.push(full);
+      symbols.set(full, name);
+      for (const m of s.method ?? []) symbols.set(`${full}.${m.name}`, name);
     }
-    file.dependency = [...deps];
-    fixed.set(key, Buffer.from(FileDescriptorProto.encode(file).finish()));
   }
-  for (const { list, index } of owners) list[index] = fixed.get(list[index]!.toString('base64')) ?? list[index]!;
+  return {
+    services,
+    fileWithImports(fileName) {
+      if (!raw.has(fileName)) return undefined;
+      const seen = new Set<string>();
+      const visit = (n: string) => {
+        if (seen.has(n) || !raw.has(n)) return;
+        seen.add(n);
+        for (const dep of imports.get(n) ?? []) visit(dep);
+      };
+      visit(fileName);
+      return [...seen].map((n) => raw.get(n)!);
+    },
+    fileOfSymbol: (symbol) => symbols.get(symbol.replace(/^\./, '')),
+    fileOfExtension: (extendee, number) => extensions.get(extendee)?.get(number),
+    extensionNumbers(extendee) {
+      const numbers = extensions.get(extendee);
+      if (numbers !== undefined) return [...numbers.keys()];
+      // A known message without extensions has none (grpc-go answers the same); an unknown name is NOT_FOUND.
+      return symbols.has(extendee) ? [] : undefined;
+    },
+  };
 }

@@ -2,6 +2,7 @@ import type { ServiceError } from '@grpc/grpc-js';
 import { Metadata, status as grpcStatus } from '@grpc/grpc-js';
 import { errorTable } from '../../core/error-table.ts';
 import { PluginError, isPluginError } from '../../core/errors.ts';
+import { encodeStatusDetails, statusDetailsKey } from './status-details.ts';
 
 /** Any thrown value → a PluginError (unknown errors become INTERNAL, keeping the original as cause). */
 export function toPluginError(error: unknown): PluginError {
@@ -15,12 +16,12 @@ export function toServiceError(error: PluginError, requestId: string): Partial<S
   metadata.set('x-request-id', requestId);
   metadata.set('x-prism-error-code', error.code);
   if (error.retryable) metadata.set('x-prism-retryable', 'true');
-  return {
-    code: errorTable[error.code].grpc,
-    // Internal details stay in our log; the caller gets the request id to find them.
-    details: error.expose ? error.message : `internal error (request ${requestId})`,
-    metadata,
-  };
+  const code = errorTable[error.code].grpc;
+  // Internal details stay in our log; the caller gets the request id to find them.
+  const details = error.expose ? error.message : `internal error (request ${requestId})`;
+  // The same answer as typed google.rpc details, for clients that read them (unary and streams alike come here).
+  metadata.set(statusDetailsKey, encodeStatusDetails(error, code, details, requestId));
+  return { code, details, metadata };
 }
 
 export const statusName = (code: number): string => grpcStatus[code] ?? String(code);

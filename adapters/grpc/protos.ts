@@ -29,7 +29,10 @@ export const loaderOptions: protoLoader.Options = {
   includeDirs: [protoRoot],
 };
 
-/** Loads our protos plus the standard health proto into one definition (reflection describes all of them). */
+/**
+ * Loads our protos plus the standard health proto into one definition: the codecs of the services (and of the tests'
+ * clients). Reflection does not describe these: it serves the set buf compiled at build time (descriptor-set.ts).
+ */
 export function loadDefinitions(): protoLoader.PackageDefinition {
   return protoLoader.loadSync([...Object.values(protoFiles), healthProtoPath], loaderOptions);
 }

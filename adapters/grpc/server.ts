@@ -1,11 +1,11 @@
 import { X509Certificate } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import { Server, loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
 import type { ConfigSources } from '../../core/config/load.ts';
 import { readServerTls } from '../../core/config/tls.ts';
 import { probeHandler } from '../http/probes.ts';
-import { fixDescriptorsForReflection } from './descriptors.ts';
+import { readDescriptorSet } from './descriptor-set.ts';
+import { indexDescriptorSet } from './descriptors.ts';
 import { lenientDecoding } from './lenient-decode.ts';
 import { addHealthService, healthServiceNames } from './health-service.ts';
 import { dataServiceNames } from './interfaces.ts';
@@ -15,6 +15,7 @@ import { streamService } from './stream-service.ts';
 import { lifecycleService } from './lifecycle-service.ts';
 import { createHttpServer, listenShared } from './listener.ts';
 import { loadDefinitions } from './protos.ts';
+import { addReflectionService } from './reflection-service.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface ServerOptions {
@@ -45,6 +46,15 @@ function service(definitions: ReturnType<typeof loadPackageDefinition>, name: st
   return lenientDecoding((node as { service: ServiceDefinition }).service);
 }
 
+/** The services registered below, as reflection lists them (with its own two). */
+const reflectedServices = [
+  'prism.interfaces.LifecycleInterface',
+  'prism.interfaces.pubsub.PubSubBasicInterface',
+  'prism.interfaces.queue.QueueBasicInterface',
+  'prism.interfaces.stream.StreamBasicInterface',
+  'grpc.health.v1.Health',
+];
+
 /** Builds the gRPC server (lifecycle, health, reflection) and serves it with HTTP probes on one port. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { runtime } = options;
@@ -64,8 +74,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   grpc.addService(service(definitions, 'prism.interfaces.queue.QueueBasicInterface'), queueService(runtime));
   grpc.addService(service(definitions, 'prism.interfaces.stream.StreamBasicInterface'), streamService(runtime));
   const health = addHealthService(grpc, runtime, [...healthServiceNames, ...dataServiceNames]);
-  fixDescriptorsForReflection(packageDefinition);
-  new ReflectionService(packageDefinition).addToServer(grpc);
+  // Reflection describes what buf compiled at build time (not what proto-loader parsed for the codecs above), and
+  // lists the services registered here: proto/ also declares ProxyControlPlane, which the proxy serves, not us.
+  const descriptorSet = readDescriptorSet();
+  addReflectionService(grpc, descriptorSet, indexDescriptorSet(descriptorSet), reflectedServices);
 
   const probes = probeHandler({
     metrics: () => runtime.scope.metrics,

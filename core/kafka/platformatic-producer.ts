@@ -90,27 +90,25 @@ export function createPlatformaticProducer(config: Config, options: { lingerMs?:
     } catch (err) {
       failure = err;
     }
+    if (failure === undefined) {
+      // A record addressed to a partition the topic does not have is refused alone; the rest are sent. Checked
+      // before partitioning, so that a refused record does not count towards a sticky partition's batch.
+      const fits = (p: Pending) => (p.record.partition ?? 0) < (partitions.get(p.record.topic) ?? 0);
+      for (const p of batch) {
+        if (fits(p)) continue;
+        const count = partitions.get(p.record.topic) ?? 0;
+        p.settle({ ok: false, error: new PluginError('INVALID_ARGUMENT', `partition: expected a partition of topic ${p.record.topic} (${count === 0 ? 'the topic has none' : `0–${count - 1}`}), got ${p.record.partition ?? 0}`) });
+      }
+      batch = batch.filter(fits);
+      if (batch.length === 0) return;
+    }
+    // The sticky partition is not moved on per request: it moves when about one batch of bytes went to it (KIP-794).
     const messages = batch.map((p) => {
       const { record } = p;
       const count = partitions.get(record.topic) ?? 0;
       const partition = record.partition ?? (count === 0 ? 0 : record.key !== undefined ? partitioner.forKey(record.key, count) : partitioner.sticky(record.topic, count, p.size));
       return { topic: record.topic, partition, key: record.key, value: record.value, headers: new Map(record.headers.map(([k, v]) => [Buffer.from(k), v])), timestamp: BigInt(p.timestamp) };
     });
-    partitioner.rotate();
-    if (failure === undefined) {
-      // A record addressed to a partition the topic does not have is refused alone; the rest are sent.
-      const valid = messages.map((m) => m.partition < (partitions.get(m.topic) ?? 0));
-      if (valid.includes(false)) {
-        batch.forEach((p, i) => {
-          if (valid[i]) return;
-          const m = messages[i]!;
-          const count = partitions.get(m.topic) ?? 0;
-          p.settle({ ok: false, error: new PluginError('INVALID_ARGUMENT', `partition: expected a partition of topic ${m.topic} (${count === 0 ? 'the topic has none' : `0–${count - 1}`}), got ${m.partition}`) });
-        });
-        const rest = batch.filter((_, i) => valid[i]);
-        return rest.length > 0 ? send(rest) : undefined;
-      }
-    }
     if (failure === undefined) {
       try {
         const res = await producer.send({ messages });

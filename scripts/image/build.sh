@@ -128,6 +128,13 @@ main() {
     args+=(--secret "id=extra_ca_certs,src=${BUILD_CA_FILE}")
   fi
 
+  # Server reflection serves a descriptor set compiled by buf, which the build stage cannot run (no Go there): it is
+  # compiled here, on the host, into .cache/descriptors/ (the one .cache/ folder .dockerignore lets into the context),
+  # and the stage's `npm run build` reuses it after checking the recorded hash of every input proto.
+  local node="${REPO_ROOT}/node_modules/.bin/node"
+  [[ -x "${node}" ]] || node=node
+  "${node}" "${REPO_ROOT}/build-descriptors.mjs" >&2 || die "could not compile the descriptor set (build-descriptors.mjs)"
+
   mkdir -p "${PRISM_IMAGE_CACHE}"
   # The second target reuses the build stage from podman's layer cache.
   if [[ "${which}" != debug ]]; then

@@ -200,7 +200,7 @@ no_package_manager() {
 
 only_bundle_in_app() {
   local extra
-  extra="$(file_paths "$1" | grep '^app/' | grep -Ev '^app/(server\.mjs|server\.mjs\.LEGAL\.txt|proto/.*|assets/.*)$' || true)"
+  extra="$(file_paths "$1" | grep '^app/' | grep -Ev '^app/(server\.mjs|server\.mjs\.LEGAL\.txt|descriptors\.binpb|proto/.*|assets/.*)$' || true)"
   [[ -z "${extra}" ]] || { echo "unexpected: $(head -n5 <<<"${extra}" | tr '\n' ' ')"; return 1; }
   # grep without -q: with pipefail, an early exit would fail the pipeline on the writer's SIGPIPE.
   file_paths "$1" | grep -x 'app/server.mjs' >/dev/null || { echo "no app/server.mjs"; return 1; }
@@ -368,7 +368,8 @@ publish_reaches_broker() {
     echo "Publish failed: $(tr '\n' ' ' <<<"${out}")"
     return 1
   }
-  id="$(sed -n 's/.*"message_id": *"\([^"]*\)".*/\1/p' <<<"${out}")"
+  # Reflection serves buf's descriptors, so grpcurl prints proto3 JSON names (messageId).
+  id="$(sed -n 's/.*"messageId": *"\([^"]*\)".*/\1/p' <<<"${out}")"
   # check() runs this in a subshell: hand the id to the consume check through a file.
   printf '%s' "${id}" >"${WORK}/published-id"
   partition="$(sed -n 's/.*"partition": *\([0-9]*\).*/\1/p' <<<"${out}")"
@@ -394,8 +395,8 @@ consume_roundtrip() {
   [[ -n "${PUBLISHED_ID}" ]] || { echo "nothing was published"; return 1; }
   out="$("${HEALTH_CLIENT}" -plaintext -max-time 12 -d "{\"topic\":\"${TOPIC}\",\"group\":\"${RUN_ID}-consume\"}" \
     "${ADDR}" "${QUEUE_SERVICE}/Consume" 2>&1 || true)"
-  # grpcurl prints the names reflection gives it (message_id here; messageId from protoc-made descriptors).
-  grep -Eq "\"(message_id|messageId)\": \"${PUBLISHED_ID}\"" <<<"${out}" || { echo "Consume did not deliver ${PUBLISHED_ID}: $(head -c 600 <<<"${out}" | tr '\n' ' ')"; return 1; }
+  # grpcurl prints proto3 JSON names: reflection serves the compiler's descriptors (json_name set).
+  grep -Eq "\"messageId\": \"${PUBLISHED_ID}\"" <<<"${out}" || { echo "Consume did not deliver ${PUBLISHED_ID}: $(head -c 600 <<<"${out}" | tr '\n' ' ')"; return 1; }
   receipt="$(sed -n 's/.*"receipt": *"\([^"]*\)".*/\1/p' <<<"${out}" | head -n1)"
   [[ -n "${receipt}" ]] || { echo "no receipt in the delivered message"; return 1; }
   # The stream has ended, so its subscription is gone: Ack must say so (FAILED_PRECONDITION), not succeed silently.
@@ -493,7 +494,7 @@ main() {
   check "production: no shell anywhere in the file system (no /bin/sh, bash, busybox)" no_shell "${WORK}/production.list"
   check "production: /bin/sh cannot be run (podman exit 127)" bin_sh_does_not_run "${PRODUCTION}"
   check "production: no npm, package manager or node_modules" no_package_manager "${WORK}/production.list"
-  check "production: /app holds only server.mjs, its license notes, proto/ and assets/" only_bundle_in_app "${WORK}/production.list"
+  check "production: /app holds only server.mjs, its license notes, descriptors.binpb, proto/ and assets/" only_bundle_in_app "${WORK}/production.list"
   for label in production debug; do
     image="${PRODUCTION}"
     [[ "${label}" == debug ]] && image="${DEBUG}"

@@ -58,6 +58,8 @@ main() {
   python_venv_ok || missing+=(python3-venv)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+  # The API guide (docs/api.md) reads receipts and cursors out of grpcurl's JSON with jq, and its test runs it.
+  command -v jq >/dev/null 2>&1 || missing+=(jq)
   # flock/setsid (util-linux) and timeout/base64/realpath (coreutils) are Essential on
   # Debian; check anyway so a stripped image fails here and not halfway through up.sh.
   local cmd
