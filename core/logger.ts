@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { SecretScrubber } from './secrets-scrubber.ts';
+import type { SecretScrubber } from './secrets/scrubber.ts';
 
 export type { Logger } from 'pino';
 

@@ -3,7 +3,7 @@ import { PluginError } from '../core/errors.ts';
 import type { SessionRegistry } from '../core/queue/registry.ts';
 import { parseReceipt } from '../core/queue/receipt.ts';
 import type { QueueSession } from '../core/queue/session.ts';
-import { defineHandler } from './define.ts';
+import { defineHandler } from './shared/define.ts';
 
 export interface AckDeps {
   sessions: SessionRegistry;

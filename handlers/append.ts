@@ -4,10 +4,10 @@ import { classifyKafkaError } from '../core/kafka/classify.ts';
 import type { ProducerPort } from '../core/kafka/producer-port.ts';
 import type { ReaderPort } from '../core/kafka/reader-port.ts';
 import { recordSize, type ProduceOutcome, type RecordToProduce } from '../core/kafka/records.ts';
-import type { Metrics } from '../core/metrics.ts';
-import { beforeDeadline } from './deadline.ts';
-import { defineHandler, type CallContext } from './define.ts';
-import { checkPartitions } from './partitions.ts';
+import type { Metrics } from '../core/metrics/metrics.ts';
+import { beforeDeadline } from './shared/deadline.ts';
+import { defineHandler, type CallContext } from './shared/define.ts';
+import { checkPartitions } from './shared/partitions.ts';
 import { bytes, optionalTimeMs, partition, tags, topicName } from './stream/schemas.ts';
 
 const appendRecord = z.object({

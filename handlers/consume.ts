@@ -3,12 +3,12 @@ import { z } from 'zod';
 import { topicName } from '../core/config/schema.ts';
 import type { Config } from '../core/config/schema.ts';
 import type { GroupPort } from '../core/kafka/group-port.ts';
-import type { OpenSubscriptions } from '../core/lag-subscriptions.ts';
+import type { OpenSubscriptions } from '../core/lag/subscriptions.ts';
 import type { ProducerPort } from '../core/kafka/producer-port.ts';
-import type { Metrics } from '../core/metrics.ts';
+import type { Metrics } from '../core/metrics/metrics.ts';
 import type { SessionRegistry } from '../core/queue/registry.ts';
 import { QueueSession, type Delivery } from '../core/queue/session.ts';
-import { defineHandler, type CallContext } from './define.ts';
+import { defineHandler, type CallContext } from './shared/define.ts';
 import { withCleanup } from './stream/with-cleanup.ts';
 import { messageIdHeader } from './queue/message-input.ts';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isPluginError, PluginError } from '../core/errors.ts';
 import type { ReaderPort, TopicDescription } from '../core/kafka/reader-port.ts';
-import { defineHandler } from './define.ts';
+import { defineHandler } from './shared/define.ts';
 import { int64, topicName } from './stream/schemas.ts';
 
 export const createStreamInput = z.object({

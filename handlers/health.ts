@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { HealthMonitor, HealthReport } from '../core/health-monitor.ts';
-import { defineHandler } from './define.ts';
+import { defineHandler } from './shared/define.ts';
 
 export const healthInput = z.object({
   /** Probe the brokers now instead of answering from the last background probe. */

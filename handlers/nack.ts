@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { NackOutcome } from '../core/queue/session.ts';
-import { defineHandler } from './define.ts';
+import { defineHandler } from './shared/define.ts';
 import { bySession, receiptsSchema, type AckDeps } from './ack.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { beforeDeadline } from './deadline.ts';
-import { defineHandler } from './define.ts';
-import { checkPartitions } from './partitions.ts';
+import { beforeDeadline } from './shared/deadline.ts';
+import { defineHandler } from './shared/define.ts';
+import { checkPartitions } from './shared/partitions.ts';
 import { codeOf, toResult, type PublishDeps, type PublishResult } from './publish.ts';
 import { messageSchema, toRecord } from './queue/message-input.ts';
 

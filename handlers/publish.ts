@@ -1,11 +1,11 @@
 import { PluginError, isPluginError } from '../core/errors.ts';
-import type { Metrics } from '../core/metrics.ts';
+import type { Metrics } from '../core/metrics/metrics.ts';
 import type { ProducerPort } from '../core/kafka/producer-port.ts';
 import type { ReaderPort } from '../core/kafka/reader-port.ts';
 import type { ProduceAck } from '../core/kafka/records.ts';
-import { beforeDeadline } from './deadline.ts';
-import { defineHandler } from './define.ts';
-import { checkPartitions } from './partitions.ts';
+import { beforeDeadline } from './shared/deadline.ts';
+import { defineHandler } from './shared/define.ts';
+import { checkPartitions } from './shared/partitions.ts';
 import { messageSchema, toRecord } from './queue/message-input.ts';
 
 export interface PublishDeps {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { invalidArgument, PluginError } from '../core/errors.ts';
 import type { ReaderPort } from '../core/kafka/reader-port.ts';
-import type { Metrics } from '../core/metrics.ts';
-import { defineHandler, type CallContext } from './define.ts';
+import type { Metrics } from '../core/metrics/metrics.ts';
+import { defineHandler, type CallContext } from './shared/define.ts';
 import { decodeQueryCursor, encodeQueryCursor, type QueryCursor } from './stream/cursor.ts';
 import { filterFingerprint, type EventFilter, type StreamEvent } from './stream/events.ts';
 import { lanePosition, type Lane } from './stream/merge.ts';

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { topicName } from '../core/config/schema.ts';
 import { invalidArgument, type FieldViolation } from '../core/errors.ts';
 import type { PartitionOffsets } from '../core/kafka/group-port.ts';
-import { defineHandler } from './define.ts';
-import { groupName, type OffsetsDeps } from './offsets.ts';
+import { defineHandler } from './shared/define.ts';
+import { groupName, type OffsetsDeps } from './get-offsets.ts';
 
 const offsetString = z.string().regex(/^\d{1,19}$/, { error: 'expected a decimal offset' });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { topicName } from '../core/config/schema.ts';
-import { defineHandler, type CallContext } from './define.ts';
+import { defineHandler, type CallContext } from './shared/define.ts';
 import { closeSession, openSession, toQueueMessage, type ConsumeDeps } from './consume.ts';
 import { withCleanup } from './stream/with-cleanup.ts';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ReaderPort } from '../core/kafka/reader-port.ts';
-import type { Metrics } from '../core/metrics.ts';
-import { defineHandler, type CallContext } from './define.ts';
+import type { Metrics } from '../core/metrics/metrics.ts';
+import { defineHandler, type CallContext } from './shared/define.ts';
 import { decodeTailCursor, encodeTailCursor, type Positions } from './stream/cursor.ts';
 import { matches, toEvent, type EventFilter, type StreamEvent } from './stream/events.ts';
 import { startPositions } from './stream/tail-start.ts';

@@ -1,20 +1,11 @@
 import { hostname } from 'node:os';
 import type { Config } from '../../core/config/schema.ts';
 import { HealthMonitor } from '../../core/health-monitor.ts';
-import type { GroupPort } from '../../core/kafka/group-port.ts';
-import { createPlatformaticKafka } from '../../core/kafka/platformatic.ts';
-import { createPlatformaticGroups } from '../../core/kafka/platformatic-groups.ts';
-import { createPlatformaticProducer } from '../../core/kafka/platformatic-producer.ts';
-import { weakAcksWarning } from '../../core/kafka/client-options.ts';
-import { RotatingProducer } from '../../core/kafka/rotating-producer.ts';
-import { createPlatformaticReader } from '../../core/kafka/platformatic-reader.ts';
-import type { KafkaPort } from '../../core/kafka/port.ts';
-import type { ProducerPort } from '../../core/kafka/producer-port.ts';
-import type { ReaderPort } from '../../core/kafka/reader-port.ts';
+import { kafkaClients, RotatingProducer, weakAcksWarning, type GroupPort, type KafkaPort, type ProducerPort, type ReaderPort } from '../../core/kafka/index.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { Metrics } from '../../core/metrics.ts';
+import type { Metrics } from '../../core/metrics/metrics.ts';
 import { SessionRegistry } from '../../core/queue/registry.ts';
-import type { SecretScrubber } from '../../core/secrets-scrubber.ts';
+import type { SecretScrubber } from '../../core/secrets/scrubber.ts';
 
 /** Long-lived collaborators handed to handlers in function mode: one set per connection-cache entry. */
 export interface FunctionDeps {
@@ -50,15 +41,16 @@ export interface FunctionScope {
  */
 export function createFunctionDeps(config: Config, scope: FunctionScope, overrides: Partial<FunctionDeps> = {}): FunctionDeps {
   scope.scrubber.add(config.kafka.sasl.password);
-  const kafka = overrides.kafka ?? createPlatformaticKafka(config);
-  const producer = overrides.producer ?? createPlatformaticProducer(config);
+  const clients = kafkaClients(config, { report: (err, doing) => scope.log.warn({ err }, doing) });
+  const kafka = overrides.kafka ?? clients.cluster();
+  const producer = overrides.producer ?? clients.producer();
   // An injected producer (tests) writes the dead letters too, unless one is injected for them.
   const deadLetters = overrides.deadLetters ?? (overrides.producer === undefined
-    ? new RotatingProducer(() => createPlatformaticProducer(config, { purpose: 'dead-letters' }), { lazy: true }) : producer);
+    ? new RotatingProducer(() => clients.producer('dead-letters'), { lazy: true }) : producer);
   const weakAcks = weakAcksWarning(config);
   if (weakAcks !== undefined) scope.log.warn({ acks: config.kafka.acks }, weakAcks);
-  const groups = overrides.groups ?? createPlatformaticGroups(config, undefined, (err, doing) => scope.log.warn({ err }, doing));
-  const reader = overrides.reader ?? createPlatformaticReader(config);
+  const groups = overrides.groups ?? clients.groups();
+  const reader = overrides.reader ?? clients.reader();
   const sessions = overrides.sessions ?? new SessionRegistry();
   const health = overrides.health ?? new HealthMonitor({
     kafka,

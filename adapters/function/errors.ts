@@ -1,17 +1,12 @@
 import { ConfigError } from '../../core/config/load.ts';
 import { errorTable } from '../../core/error-table.ts';
-import { isPluginError, PluginError, type ErrorCode } from '../../core/errors.ts';
+import { callerMessage, toPluginError } from '../../core/call-outcome.ts';
+import { PluginError, type ErrorCode } from '../../core/errors.ts';
 
-/** Any thrown value → a PluginError; unknown errors become INTERNAL (message kept for the log, not the caller). */
-export function toPluginError(error: unknown): PluginError {
-  if (isPluginError(error)) return error;
+/** Any thrown value → a PluginError; a configuration error says the function is misconfigured (core's rule otherwise). */
+export function toFunctionError(error: unknown): PluginError {
   if (error instanceof ConfigError) return new PluginError('INTERNAL', `the function is misconfigured: ${error.message}`, { cause: error });
-  return new PluginError('INTERNAL', error instanceof Error ? error.message : String(error), { cause: error });
-}
-
-/** What a caller may read of an error: the message when it may be shown, else a generic text with the request id. */
-export function callerMessage(error: PluginError, requestId: string): string {
-  return error.expose ? error.message : `internal error (request ${requestId})`;
+  return toPluginError(error);
 }
 
 /** The JSON error body of HTTP answers and of `npm run invoke`. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../core/logger.ts';
-import type { CallContext } from '../../handlers/define.ts';
+import type { CallContext } from '../../handlers/shared/define.ts';
 
 /** What the platform tells us about one invocation: AWS Lambda's context object, or any stand-in with these members. */
 export interface FunctionContext {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { invalidArgument } from '../../core/errors.ts';
 import type { ConsumedRecord } from '../../core/kafka/records.ts';
-import { violationsOf } from '../../handlers/define.ts';
+import { violationsOf } from '../../handlers/shared/define.ts';
 
 /**
  * The record-batch event AWS Lambda delivers from an Amazon MSK or self-managed Kafka event source mapping:

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PluginError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { FunctionError, toPluginError } from './errors.ts';
+import { FunctionError, toFunctionError } from './errors.ts';
 import { defaultSafetyMarginMs, type FunctionContext } from './invocation.ts';
 import { failureOf, parseKafkaEvent, toRecord, type KafkaBatchResponse, type KafkaEventRecord } from './kafka-event.ts';
 import type { FunctionRuntime } from './runtime.ts';
@@ -39,7 +39,7 @@ export async function processKafkaEvent(runtime: FunctionRuntime, fn: KafkaRecor
   try {
     parsed = parseKafkaEvent(event);
   } catch (err) {
-    const error = toPluginError(err);
+    const error = toFunctionError(err);
     log.error({ error: error.message }, 'not a Kafka event batch');
     throw new FunctionError(error, requestId);
   }

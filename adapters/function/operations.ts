@@ -1,17 +1,17 @@
 import { PluginError } from '../../core/errors.ts';
 import { append, appendBatch } from '../../handlers/append.ts';
 import { createStream } from '../../handlers/create-stream.ts';
-import type { CallContext } from '../../handlers/define.ts';
+import type { CallContext } from '../../handlers/shared/define.ts';
 import { health } from '../../handlers/health.ts';
-import { offsets } from '../../handlers/offsets.ts';
+import { offsets } from '../../handlers/get-offsets.ts';
 import { publish } from '../../handlers/publish.ts';
 import { publishBatch } from '../../handlers/publish-batch.ts';
 import { query } from '../../handlers/query.ts';
 import { seek } from '../../handlers/seek.ts';
-import { ackOffsets } from './ack-offsets.ts';
+import { ackOffsets } from '../../handlers/ack-offsets.ts';
 import type { FunctionDeps } from './compose.ts';
-import { consumeBatch } from './consume-batch.ts';
-import { tailBatch } from './tail-batch.ts';
+import { consumeBatch } from '../../handlers/consume-batch.ts';
+import { tailBatch } from '../../handlers/tail-batch.ts';
 
 /** One operation of the function adapter: its gRPC request and response messages and the handler behind it. */
 export interface Operation {

@@ -13,52 +13,9 @@ const protoFiles = [
   'prism/interfaces/queue/queue_basic.proto',
   'prism/interfaces/stream/stream_basic.proto',
   'prism/interfaces/lifecycle.proto',
+  // Function mode's bounded Tail and Consume (TailBatchRequest, ConsumeBatchRequest and their answers).
+  'prism/function/function_batch.proto',
 ];
-
-/**
- * Messages that exist only in function mode, where a stream cannot stay open: Tail and Consume become bounded
- * calls. Each request keeps every field (and number) of its gRPC counterpart, so a TailRequest or ConsumeRequest
- * payload works unchanged; the new fields only bound the batch. Kept here as proto text, parsed into the same root,
- * so the bundle needs no extra file.
- */
-const functionProto = `
-syntax = "proto3";
-package prism.function;
-import "prism/interfaces/queue/queue_basic.proto";
-import "prism/interfaces/stream/stream_basic.proto";
-
-message TailBatchRequest {
-  string topic = 1;
-  string start = 2;
-  int64 start_time = 3;
-  map<int32, int64> start_offsets = 4;
-  string cursor = 5;
-  optional bytes key_filter = 6;
-  map<string, string> tag_filter = 7;
-  int32 max_events = 8;
-  int32 max_wait_ms = 9;
-}
-
-message TailBatchResponse {
-  repeated prism.interfaces.stream.StreamEvent events = 1;
-  string cursor = 2;
-}
-
-message ConsumeBatchRequest {
-  string topic = 1;
-  string group = 2;
-  string subscriber_id = 3;
-  int32 max_unacked = 4;
-  int32 max_messages = 5;
-  int32 max_wait_ms = 6;
-}
-
-message ConsumeBatchResponse {
-  repeated prism.interfaces.queue.QueueMessage messages = 1;
-  string group = 2;
-  map<int32, string> next_offsets = 3;
-}
-`;
 
 let loaded: protobuf.Root | undefined;
 
@@ -68,7 +25,6 @@ export function protoTypes(): protobuf.Root {
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => join(protoRoot, target);
   root.loadSync(protoFiles, { keepCase: true });
-  protobuf.parse(functionProto, root, { keepCase: true });
   root.resolveAll();
   loaded = root;
   return root;

@@ -3,11 +3,12 @@ import { ConfigError, loadConfig } from '../../core/config/load.ts';
 import type { Config } from '../../core/config/schema.ts';
 import { PluginError } from '../../core/errors.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
-import { createMetrics } from '../../core/metrics.ts';
-import { SecretScrubber } from '../../core/secrets-scrubber.ts';
+import { createMetrics } from '../../core/metrics/metrics.ts';
+import { SecretScrubber } from '../../core/secrets/scrubber.ts';
 import { createFunctionDeps, type FunctionDeps, type FunctionScope } from './compose.ts';
 import { ConnectionCache, type CacheStats, type Lease } from './connection-cache.ts';
-import { toPluginError } from './errors.ts';
+import { toFunctionError } from './errors.ts';
+import { recordOutcome } from '../../core/call-outcome.ts';
 import { defaultSafetyMarginMs, invocationContext, type FunctionContext } from './invocation.ts';
 import { operationNamed } from './operations.ts';
 import { decodeRequest, encodeResponse } from './proto-json.ts';
@@ -93,7 +94,7 @@ export class FunctionRuntime {
       const durationMs = this.#finish(name, started, cold, invocation.ctx.log);
       return { ok: true, operation: name, requestId: id, body, durationMs };
     } catch (err) {
-      let error = toPluginError(err);
+      let error = toFunctionError(err);
       // Only the invocation's deadline aborts its signal here: a read it cut short is a deadline, not a cancellation.
       if (error.code === 'CANCELLED' && invocation?.ctx.signal.aborted === true) {
         error = new PluginError('DEADLINE_EXCEEDED', `${name}: the invocation reached its deadline (${error.message})`, { cause: error });
@@ -150,15 +151,6 @@ export class FunctionRuntime {
 
   /** Metrics and the log line of one invocation, as the gRPC adapter records a call; returns its duration in ms. */
   #finish(operation: string, started: bigint, cold: boolean, log: Logger, error?: PluginError): number {
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const status = error?.code ?? 'OK';
-    const metrics = this.#scope?.metrics;
-    metrics?.requestDuration.observe({ operation, status, backend: 'kafka' }, seconds);
-    metrics?.requests.inc({ operation, status });
-    const fields = { status, duration_ms: Math.round(seconds * 1e5) / 100, cold };
-    if (error === undefined) log.debug(fields, 'request finished');
-    else if (error.code === 'INTERNAL') log.error({ ...fields, err: error }, `request failed: ${error.message}`);
-    else log.warn({ ...fields, error: error.message }, 'request failed');
-    return fields.duration_ms;
+    return recordOutcome(this.#scope?.metrics, log, { operation, status: error?.code ?? 'OK', started, error, fields: { cold } });
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
 import type { Logger } from '../../core/logger.ts';
-import type { CallContext } from '../../handlers/define.ts';
+import type { CallContext } from '../../handlers/shared/define.ts';
 
 /** W3C traceparent: version-traceid-parentid-flags; we log the trace id. */
 const traceparent = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;

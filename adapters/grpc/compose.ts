@@ -1,26 +1,16 @@
 import { hostname } from 'node:os';
 import type { Config } from '../../core/config/schema.ts';
 import { HealthMonitor } from '../../core/health-monitor.ts';
-import type { GroupPort } from '../../core/kafka/group-port.ts';
-import { createPlatformaticKafka } from '../../core/kafka/platformatic.ts';
-import { createPlatformaticGroups } from '../../core/kafka/platformatic-groups.ts';
-import { createPlatformaticProducer } from '../../core/kafka/platformatic-producer.ts';
-import { createPlatformaticReader } from '../../core/kafka/platformatic-reader.ts';
-import type { KafkaPort } from '../../core/kafka/port.ts';
+import { kafkaClients, RotatingProducer, probeCredentials, weakAcksWarning, type GroupPort, type KafkaPort, type ProducerPort, type ReaderPort } from '../../core/kafka/index.ts';
 import { isPluginError } from '../../core/errors.ts';
-import { observeQueues } from '../../core/lag-observer.ts';
-import type { OpenSubscriptions } from '../../core/lag-subscriptions.ts';
-import { probeCredentials } from '../../core/kafka/probe.ts';
-import type { ProducerPort } from '../../core/kafka/producer-port.ts';
-import { RotatingProducer } from '../../core/kafka/rotating-producer.ts';
-import { weakAcksWarning } from '../../core/kafka/client-options.ts';
-import type { ReaderPort } from '../../core/kafka/reader-port.ts';
+import { observeQueues } from '../../core/lag/observer.ts';
+import type { OpenSubscriptions } from '../../core/lag/subscriptions.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { Metrics } from '../../core/metrics.ts';
+import type { Metrics } from '../../core/metrics/metrics.ts';
 import { SessionRegistry } from '../../core/queue/registry.ts';
 import type { CredentialSource } from '../../core/secrets/credentials.ts';
 import { createCredentialSource } from '../../core/secrets/create.ts';
-import type { SecretScrubber } from '../../core/secrets-scrubber.ts';
+import type { SecretScrubber } from '../../core/secrets/scrubber.ts';
 
 /** Long-lived collaborators handed to handlers. */
 export interface Deps {
@@ -69,7 +59,8 @@ export function createDeps(config: Config, scope: ProcessScope, overrides: Parti
   const credentials = overrides.credentials ?? createCredentialSource(config, scope.log, scope.scrubber, scope.metrics.credentials);
   // Every client reads the credentials when it opens a connection, so new connections always use the current ones.
   const auth = { current: () => credentials.current() };
-  const cluster = overrides.kafka ?? createPlatformaticKafka(config, auth);
+  const clients = kafkaClients(config, { auth, report: (err, doing) => scope.log.warn({ err }, doing) });
+  const cluster = overrides.kafka ?? clients.cluster();
   // A broker that refuses the credentials (revoked lease, deleted user) makes the source fetch them again.
   const kafka: KafkaPort = {
     ping: (options) => cluster.ping(options).catch((err: unknown) => {
@@ -79,16 +70,16 @@ export function createDeps(config: Config, scope: ProcessScope, overrides: Parti
     close: () => cluster.close(),
   };
   // Only a producer we build can be rotated; an injected one (tests) is used as it is.
-  const rotating = overrides.producer === undefined ? new RotatingProducer(() => createPlatformaticProducer(config, { auth })) : undefined;
+  const rotating = overrides.producer === undefined ? new RotatingProducer(() => clients.producer()) : undefined;
   const producer = overrides.producer ?? rotating!;
   // An injected producer (tests) writes the dead letters too, unless one is injected for them.
   const deadRotating = overrides.deadLetters === undefined && overrides.producer === undefined
-    ? new RotatingProducer(() => createPlatformaticProducer(config, { auth, purpose: 'dead-letters' }), { lazy: true }) : undefined;
+    ? new RotatingProducer(() => clients.producer('dead-letters'), { lazy: true }) : undefined;
   const deadLetters = overrides.deadLetters ?? deadRotating ?? producer;
   const weakAcks = weakAcksWarning(config);
   if (weakAcks !== undefined) scope.log.warn({ acks: config.kafka.acks }, weakAcks);
-  const groups = overrides.groups ?? createPlatformaticGroups(config, auth, (err, doing) => scope.log.warn({ err }, doing));
-  const reader = overrides.reader ?? createPlatformaticReader(config, auth);
+  const groups = overrides.groups ?? clients.groups();
+  const reader = overrides.reader ?? clients.reader();
   const sessions = overrides.sessions ?? new SessionRegistry();
   const queues = observeQueues({ groups, sessions, metrics: scope.metrics, log: scope.log });
   const health = overrides.health ?? new HealthMonitor({

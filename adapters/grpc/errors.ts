@@ -1,14 +1,9 @@
 import type { ServiceError } from '@grpc/grpc-js';
 import { Metadata, status as grpcStatus } from '@grpc/grpc-js';
 import { errorTable } from '../../core/error-table.ts';
-import { PluginError, isPluginError } from '../../core/errors.ts';
+import { callerMessage } from '../../core/call-outcome.ts';
+import type { PluginError } from '../../core/errors.ts';
 import { encodeStatusDetails, statusDetailsKey } from './status-details.ts';
-
-/** Any thrown value → a PluginError (unknown errors become INTERNAL, keeping the original as cause). */
-export function toPluginError(error: unknown): PluginError {
-  if (isPluginError(error)) return error;
-  return new PluginError('INTERNAL', error instanceof Error ? error.message : String(error), { cause: error });
-}
 
 /** A PluginError → the gRPC error sent to the caller, through the one error table. */
 export function toServiceError(error: PluginError, requestId: string): Partial<ServiceError> {
@@ -18,7 +13,7 @@ export function toServiceError(error: PluginError, requestId: string): Partial<S
   if (error.retryable) metadata.set('x-prism-retryable', 'true');
   const code = errorTable[error.code].grpc;
   // Internal details stay in our log; the caller gets the request id to find them.
-  const details = error.expose ? error.message : `internal error (request ${requestId})`;
+  const details = callerMessage(error, requestId);
   // The same answer as typed google.rpc details, for clients that read them (unary and streams alike come here).
   metadata.set(statusDetailsKey, encodeStatusDetails(error, code, details, requestId));
   return { code, details, metadata };

@@ -1,9 +1,9 @@
 import { ConfigError, loadConfig, type ConfigSources } from '../../core/config/load.ts';
 import type { Config } from '../../core/config/schema.ts';
-import { saslEnabled } from '../../core/kafka/client-options.ts';
+import { saslEnabled } from '../../core/kafka/index.ts';
 import { createLogger } from '../../core/logger.ts';
-import { createMetrics } from '../../core/metrics.ts';
-import { SecretScrubber } from '../../core/secrets-scrubber.ts';
+import { createMetrics } from '../../core/metrics/metrics.ts';
+import { SecretScrubber } from '../../core/secrets/scrubber.ts';
 import { connectToProxy, type CallbackConnection } from './callback/client.ts';
 import { parseFlags, usage } from './flags.ts';
 import { dataEndpoint, launchFields } from './launch.ts';

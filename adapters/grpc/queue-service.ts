@@ -2,7 +2,7 @@ import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { ack } from '../../handlers/ack.ts';
 import { consume } from '../../handlers/consume.ts';
 import { nack } from '../../handlers/nack.ts';
-import { offsets } from '../../handlers/offsets.ts';
+import { offsets } from '../../handlers/get-offsets.ts';
 import { publish } from '../../handlers/publish.ts';
 import { publishBatch } from '../../handlers/publish-batch.ts';
 import { seek } from '../../handlers/seek.ts';

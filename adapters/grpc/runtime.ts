@@ -118,7 +118,7 @@ export class Runtime {
 
   #watch(): void {
     this.#unwatch();
-    // The health gauge reads the report at scrape time (core/metrics.ts); here only the change is logged.
+    // The health gauge reads the report at scrape time (core/metrics/metrics.ts); here only the change is logged.
     this.#unwatch = this.deps.health.onChange((report) => {
       this.scope.log.info({ status: report.status, message: report.message }, 'health changed');
     });

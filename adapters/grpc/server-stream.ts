@@ -1,9 +1,10 @@
 import { Metadata, type handleServerStreamingCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { isPluginError, PluginError } from '../../core/errors.ts';
-import type { CallContext } from '../../handlers/define.ts';
+import type { CallContext } from '../../handlers/shared/define.ts';
 import { callContext } from './call-context.ts';
-import { assertDecoded } from './lenient-decode.ts';
-import { statusName, toPluginError, toServiceError } from './errors.ts';
+import { assertDecoded } from './strict-decode.ts';
+import { recordOutcome, toPluginError } from '../../core/call-outcome.ts';
+import { statusName, toServiceError } from './errors.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface ServerStreamOptions {
@@ -52,17 +53,7 @@ export function serverStream<Req, Res>(
     let cancelled = false;
     let sent = 0;
     call.on('cancelled', () => (cancelled = true));
-    const finish = (code: number, error?: PluginError) => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const status = statusName(code);
-      metrics.requestDuration.observe({ operation, status, backend: 'kafka' }, seconds);
-      metrics.requests.inc({ operation, status });
-      const fields = { status, duration_ms: Math.round(seconds * 1e5) / 100, messages: sent };
-      if (error === undefined) {
-        if (log.isLevelEnabled('debug')) ctx.log.debug(fields, 'request finished');
-      } else if (error.code === 'INTERNAL') ctx.log.error({ ...fields, err: error }, `request failed: ${error.message}`);
-      else ctx.log.warn({ ...fields, error: error.message }, 'request failed');
-    };
+    const finish = (code: number, error?: PluginError) => recordOutcome(metrics, ctx.log, { operation, status: statusName(code), started, error, fields: { messages: sent } });
     let drainWatch: NodeJS.Timeout | undefined;
     if (options.endOnDrain === true) {
       drainWatch = setInterval(() => {

@@ -1,7 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import type { Config } from './schema.ts';
+
+/** The TLS file settings checked here: a slice of Config, declared here so that this module needs no schema import. */
+export interface TlsFileSettings {
+  controlPlane: { tls?: { certFile?: string | undefined; keyFile?: string | undefined; clientCaFile?: string | undefined } | undefined };
+  kafka: { tls: { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined } };
+  vault: { caCertFile?: string | undefined };
+}
 
 /** A problem with one setting, named by its canonical path (the loader turns the path into its source). */
 interface Problem {
@@ -70,7 +76,7 @@ function certificatePair(certFile: string, keyFile: string, paths: { cert: strin
  * naming the setting, instead of failing at the first connection: the plugin's own listener (`control_plane.tls`),
  * the Kafka client (`backend.tls_*`) and the Vault CA (`VAULT_CACERT`).
  */
-export function tlsProblems(c: Config): Problem[] {
+export function tlsProblems(c: TlsFileSettings): Problem[] {
   const out: Problem[] = [];
   const server = c.controlPlane.tls ?? {};
   if ((server.certFile === undefined) !== (server.keyFile === undefined)) {
@@ -99,39 +105,11 @@ export function tlsProblems(c: Config): Problem[] {
 }
 
 /** The listener's PEM material, or undefined when `control_plane.tls` is not set (plaintext). Checked by tlsProblems. */
-export function readServerTls(tls: Config['controlPlane']['tls']): ServerTlsMaterial | undefined {
+export function readServerTls(tls: TlsFileSettings['controlPlane']['tls']): ServerTlsMaterial | undefined {
   if (tls?.certFile === undefined || tls.keyFile === undefined) return undefined;
   return {
     cert: readFileSync(tls.certFile),
     key: readFileSync(tls.keyFile),
     ...(tls.clientCaFile === undefined ? {} : { clientCa: readFileSync(tls.clientCaFile) }),
   };
-}
-
-/** Error codes of Node and OpenSSL for a failed TLS handshake or an untrusted certificate. */
-const tlsCodes = /^(ERR_SSL_|ERR_TLS_|ERR_OSSL_|CERT_|UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE)/;
-
-/**
- * Describes a TLS failure found anywhere in an error's cause chain (`unable to verify the first certificate
- * (UNABLE_TO_VERIFY_LEAF_SIGNATURE)`), or undefined when the error is not about TLS. Clients wrap these in their own
- * "connection failed" errors; operators need the TLS reason to fix a CA or certificate setting.
- */
-export function tlsFailure(error: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  const stack = [error];
-  while (stack.length > 0) {
-    const e = stack.pop();
-    if (e === null || typeof e !== 'object' || seen.has(e) || seen.size > 32) continue;
-    seen.add(e);
-    const { code, message, cause, errors } = e as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
-    if (typeof code === 'string' && tlsCodes.test(code)) {
-      // Node appends advice about --use-system-ca to verification errors; the fix here is the CA file setting.
-      const text = typeof message === 'string' ? message.replace(/; if the root CA is installed locally.*$/s, '') : 'TLS error';
-      return `${text} (${code})`;
-    }
-    if (typeof message === 'string' && /TLS handshake failed/.test(message)) return message;
-    if (cause !== undefined) stack.push(cause);
-    if (Array.isArray(errors)) stack.push(...(errors as unknown[]));
-  }
-  return undefined;
 }

@@ -1,4 +1,4 @@
-import { tlsFailure } from '../config/tls.ts';
+import { tlsFailure } from '../tls-failure.ts';
 import { PluginError, isPluginError, type ErrorCode } from '../errors.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { Admin } from '@platformatic/kafka';
 import type { Config } from '../config/schema.ts';
-import { tlsFailure } from '../config/tls.ts';
+import { tlsFailure } from '../tls-failure.ts';
 import { PluginError } from '../errors.ts';
 import { classifyKafkaError } from './classify.ts';
 import { baseClientOptions, type SaslAuth } from './client-options.ts';

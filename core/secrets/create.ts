@@ -1,8 +1,8 @@
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
-import type { SecretScrubber } from '../secrets-scrubber.ts';
+import type { SecretScrubber } from './scrubber.ts';
 import { staticCredentials, type CredentialSource } from './credentials.ts';
-import type { CredentialMetrics } from '../metrics-credentials.ts';
+import type { CredentialMetrics } from '../metrics/credentials.ts';
 import { VaultClient } from './vault-client.ts';
 import { VaultCredentialSource } from './vault-source.ts';
 

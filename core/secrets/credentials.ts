@@ -23,7 +23,7 @@ export interface CredentialStatus {
 }
 
 /**
- * Where Kafka credentials come from. `current()` is read at every new broker connection (platformatic takes
+ * Where Kafka credentials come from. `current()` is read at every new broker connection (the Kafka client takes
  * credential providers), so a rotation reaches new connections at once; `onRotate` lets the runtime switch its
  * clients over after the new credentials proved to work.
  */

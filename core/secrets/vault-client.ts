@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import vault from 'node-vault';
 import type { Config } from '../config/schema.ts';
-import { tlsFailure } from '../config/tls.ts';
+import { tlsFailure } from '../tls-failure.ts';
 import { PluginError } from '../errors.ts';
 
 /** How long one Vault call may take before it counts as failed (and the credential source reports Vault unreachable). */

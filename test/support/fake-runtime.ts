@@ -1,8 +1,8 @@
 import { loadConfig, type ConfigSources } from '../../core/config/load.ts';
 import type { GroupPort } from '../../core/kafka/group-port.ts';
 import { createLogger } from '../../core/logger.ts';
-import { createMetrics } from '../../core/metrics.ts';
-import { SecretScrubber } from '../../core/secrets-scrubber.ts';
+import { createMetrics } from '../../core/metrics/metrics.ts';
+import { SecretScrubber } from '../../core/secrets/scrubber.ts';
 import type { Deps } from '../../adapters/grpc/compose.ts';
 import { Runtime } from '../../adapters/grpc/runtime.ts';
 import { FakeKafka } from './fake-kafka.ts';

@@ -1,7 +1,7 @@
 import { loadConfig, type ConfigSources } from '../../core/config/load.ts';
 import { createLogger } from '../../core/logger.ts';
-import { createMetrics } from '../../core/metrics.ts';
-import { SecretScrubber } from '../../core/secrets-scrubber.ts';
+import { createMetrics } from '../../core/metrics/metrics.ts';
+import { SecretScrubber } from '../../core/secrets/scrubber.ts';
 import { Runtime } from '../../adapters/grpc/runtime.ts';
 import { startServer, type RunningServer } from '../../adapters/grpc/server.ts';
 import { captureLines, registerSecretsFromEnv } from './test-logs.ts';

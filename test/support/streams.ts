@@ -1,5 +1,5 @@
 import type { StreamEvent } from '../../handlers/stream/events.ts';
-import { createMetrics } from '../../core/metrics.ts';
+import { createMetrics } from '../../core/metrics/metrics.ts';
 
 /** Takes `n` events from a tail generator, failing after `timeoutMs`; the generator stays open for more. */
 export async function take(events: AsyncIterator<StreamEvent>, n: number, timeoutMs = 5_000): Promise<StreamEvent[]> {

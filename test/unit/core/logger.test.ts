@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../core/logger.ts';
-import { SecretScrubber } from '../../../core/secrets-scrubber.ts';
+import { SecretScrubber } from '../../../core/secrets/scrubber.ts';
 
 function capture(level = 'info') {
   const lines: string[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PluginError, isPluginError } from '../../../core/errors.ts';
-import { createMetrics } from '../../../core/metrics.ts';
+import { createMetrics } from '../../../core/metrics/metrics.ts';
 import type { ProducerPort } from '../../../core/kafka/producer-port.ts';
 import { publish } from '../../../handlers/publish.ts';
 import { publishBatch } from '../../../handlers/publish-batch.ts';

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseLayers } from '../../../../core/config/load.ts';
 import { readInitializeConfig } from '../../../../core/config/struct.ts';
-import { readServerTls, tlsFailure } from '../../../../core/config/tls.ts';
+import { readServerTls } from '../../../../core/config/tls.ts';
+import { tlsFailure } from '../../../../core/tls-failure.ts';
 import { issue, makeCa, type CertFiles } from '../../../faults/support/tls-certs.ts';
 
 let dir: string;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CallContext } from '../../handlers/define.ts';
+import type { CallContext } from './define.ts';
 
 /**
  * A function invocation cannot hold a stream open: this turns a handler's endless stream into one bounded answer.

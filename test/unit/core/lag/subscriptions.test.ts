@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OpenSubscriptions, type WatchedSubscription } from '../../../core/lag-subscriptions.ts';
+import { OpenSubscriptions, type WatchedSubscription } from '../../../../core/lag/subscriptions.ts';
 
 const sub = (id: string, group: string, topic: string, unacked = 0): WatchedSubscription => ({ options: { id, group, topic }, unacked });
 

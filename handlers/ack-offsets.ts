@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { invalidArgument, isPluginError, PluginError } from '../../core/errors.ts';
-import type { GroupPort, PartitionOffsets } from '../../core/kafka/group-port.ts';
-import { defineHandler, type CallContext } from '../../handlers/define.ts';
-import { parseReceipt, type FunctionReceipt } from './receipts.ts';
+import { invalidArgument, isPluginError, PluginError } from '../core/errors.ts';
+import type { GroupPort, PartitionOffsets } from '../core/kafka/group-port.ts';
+import { defineHandler, type CallContext } from './shared/define.ts';
+import { parseReceipt, type FunctionReceipt } from './queue/function-receipts.ts';
 
 /** What a function-mode ack needs: the group port's offsets and commits. */
 export interface AckOffsetsDeps {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { topicName, type Config } from '../core/config/schema.ts';
 import type { GroupPort } from '../core/kafka/group-port.ts';
-import { defineHandler } from './define.ts';
+import { defineHandler } from './shared/define.ts';
 
 export interface OffsetsDeps {
   config: Pick<Config, 'kafka'>;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { collect } from '../../../../adapters/function/bounded.ts';
-import type { FunctionError } from '../../../../adapters/function/errors.ts';
-import { eventHandler } from '../../../../adapters/function/handler.ts';
-import { fakeRuntime, lambdaContext } from './fake-runtime.ts';
+import { collect } from '../../../handlers/shared/batch.ts';
+import type { FunctionError } from '../../../adapters/function/errors.ts';
+import { eventHandler } from '../../../adapters/function/handler.ts';
+import { fakeRuntime, lambdaContext } from '../adapters/function/fake-runtime.ts';
 
 interface Event { offset: string; partition: number; payload: string; cursor: string }
 interface Tail { events: Event[]; cursor: string }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { PartitionOffsets } from '../../../core/kafka/group-port.ts';
-import { LagMonitor } from '../../../core/lag-monitor.ts';
-import type { GroupTopic } from '../../../core/lag-subscriptions.ts';
+import type { PartitionOffsets } from '../../../../core/kafka/group-port.ts';
+import { LagMonitor } from '../../../../core/lag/monitor.ts';
+import type { GroupTopic } from '../../../../core/lag/subscriptions.ts';
 
 /** GroupPort.offsets answered from a table; `hang` makes a pair never answer; counts calls. */
 function fakeGroups(table: Record<string, PartitionOffsets[]>) {

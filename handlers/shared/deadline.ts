@@ -1,4 +1,4 @@
-import { PluginError, isPluginError } from '../core/errors.ts';
+import { PluginError, isPluginError } from '../../core/errors.ts';
 import type { CallContext } from './define.ts';
 
 /** Answer this long before the caller's deadline, so the caller reads our status rather than its own timeout. */

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { invalidArgument, showValue, type FieldViolation } from '../core/errors.ts';
-import type { Logger } from '../core/logger.ts';
+import { invalidArgument, showValue, type FieldViolation } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
 
 /** Per-call data: never long-lived collaborators, never transport types. */
 export interface CallContext {

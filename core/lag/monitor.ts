@@ -1,7 +1,7 @@
-import type { GroupPort, PartitionOffsets } from './kafka/group-port.ts';
-import type { GroupTopic } from './lag-subscriptions.ts';
-import type { Logger } from './logger.ts';
-import type { LagSample } from './metrics-queue.ts';
+import type { GroupPort, PartitionOffsets } from '../kafka/group-port.ts';
+import type { GroupTopic } from './subscriptions.ts';
+import type { Logger } from '../logger.ts';
+import type { LagSample } from '../metrics/queue.ts';
 
 export interface LagMonitorOptions {
   /** The same offsets GetOffsets reports (and `kafka-consumer-groups --describe` shows). */

@@ -1,9 +1,9 @@
-import type { GroupPort } from './kafka/group-port.ts';
-import { LagMonitor } from './lag-monitor.ts';
-import { OpenSubscriptions } from './lag-subscriptions.ts';
-import type { Logger } from './logger.ts';
-import type { Metrics } from './metrics.ts';
-import type { SessionRegistry } from './queue/registry.ts';
+import type { GroupPort } from '../kafka/group-port.ts';
+import { LagMonitor } from './monitor.ts';
+import { OpenSubscriptions } from './subscriptions.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import type { SessionRegistry } from '../queue/registry.ts';
 
 /** Lag is read this often; consumer lag moves at the pace of acks, and three admin requests per group are cheap. */
 const lagIntervalMs = 5_000;

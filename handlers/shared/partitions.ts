@@ -1,5 +1,5 @@
-import { invalidArgument, isPluginError, type FieldViolation } from '../core/errors.ts';
-import type { ReaderPort } from '../core/kafka/reader-port.ts';
+import { invalidArgument, isPluginError, type FieldViolation } from '../../core/errors.ts';
+import type { ReaderPort } from '../../core/kafka/reader-port.ts';
 
 /**
  * Explicit partitions are checked against their topic before anything is sent, and a batch as a whole: a record

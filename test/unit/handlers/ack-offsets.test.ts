@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { contiguousEnd } from '../../../../adapters/function/ack-offsets.ts';
-import { encodeReceipt, parseReceipt, type FunctionReceipt } from '../../../../adapters/function/receipts.ts';
+import { contiguousEnd } from '../../../handlers/ack-offsets.ts';
+import { encodeReceipt, parseReceipt, type FunctionReceipt } from '../../../handlers/queue/function-receipts.ts';
 
 const r = (from: number, offset: number): FunctionReceipt => ({ group: 'g', topic: 't', partition: 0, from: BigInt(from), offset: BigInt(offset) });
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HealthReport } from '../../core/health-monitor.ts';
-import type { Metrics } from '../../core/metrics.ts';
+import type { Metrics } from '../../core/metrics/metrics.ts';
 
 const liveness = new Set(['/health/live', '/healthz', '/livez']);
 const readiness = new Set(['/ready', '/readyz', '/health/ready']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMetrics } from '../../../core/metrics.ts';
+import { createMetrics } from '../../../../core/metrics/metrics.ts';
 
 const lines = async (m: ReturnType<typeof createMetrics>, prefix: string) => (await m.registry.metrics()).split('\n').filter((l) => l.startsWith(prefix));
 

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { invalidArgument } from '../../core/errors.ts';
-import { consume, consumeInput, type ConsumeDeps, type QueueMessage } from '../../handlers/consume.ts';
-import { beforeDeadline } from '../../handlers/deadline.ts';
-import { violationsOf, type CallContext } from '../../handlers/define.ts';
-import { batchDefaults, batchLimit, collect, maxBatchBytes, stopTime } from './bounded.ts';
-import { encodeReceipt } from './receipts.ts';
+import { consume, consumeInput, type ConsumeDeps, type QueueMessage } from './consume.ts';
+import { beforeDeadline } from './shared/deadline.ts';
+import { defineHandler, type CallContext } from './shared/define.ts';
+import { batchDefaults, batchLimit, collect, maxBatchBytes, stopTime } from './shared/batch.ts';
+import { encodeReceipt } from './queue/function-receipts.ts';
 
 /** Stop collecting this long before the deadline: leaving the group and closing the member's client take a moment. */
 const leaveReserveMs = 1_000;
@@ -33,39 +32,38 @@ export interface ConsumeBatch {
  * committed offsets are read before joining: they are where the member starts, which the first receipt of each
  * partition records (see receipts.ts).
  */
-export async function consumeBatch(deps: ConsumeDeps, request: Record<string, unknown>, ctx: CallContext): Promise<ConsumeBatch> {
-  const limits = bounds.safeParse(request);
-  if (!limits.success) throw invalidArgument(violationsOf(limits.error, request), limits.error);
-  const parsed = consumeInput.safeParse(request);
-  if (!parsed.success) throw invalidArgument(violationsOf(parsed.error, request), parsed.error);
-  const input = parsed.data;
-  const max = limits.data.max_messages || input.max_unacked || batchDefaults.maxItems;
-  const group = input.group ?? deps.config.kafka.consumerGroup;
-  // A member id per invocation: concurrent invocations must not fence each other out of the group.
-  const subscriber = input.subscriber_id ?? `${deps.memberPrefix}-${randomUUID().slice(0, 8)}`;
+export const consumeBatch = defineHandler({
+  operation: 'consume',
+  input: bounds.and(consumeInput),
+  async run(deps: ConsumeDeps, input, ctx: CallContext): Promise<ConsumeBatch> {
+    const max = input.max_messages || input.max_unacked || batchDefaults.maxItems;
+    const group = input.group ?? deps.config.kafka.consumerGroup;
+    // A member id per invocation: concurrent invocations must not fence each other out of the group.
+    const subscriber = input.subscriber_id ?? `${deps.memberPrefix}-${randomUUID().slice(0, 8)}`;
 
-  const abort = new AbortController();
-  const onAbort = () => abort.abort(ctx.signal.reason);
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    const before = await beforeDeadline(startPositions(deps, group, input.topic), ctx, `reading the offsets of group ${group}`);
-    const joining = consume(deps, { topic: input.topic, group, subscriber_id: subscriber, max_unacked: max }, { ...ctx, signal: abort.signal });
-    const stream = await beforeDeadline(joining, ctx, `joining group ${group}`).catch((err: unknown) => {
-      // The join may still finish after we gave up: end that stream too, so the member leaves the group.
-      void joining.then((late) => collect(late, { max: 0, until: 0, maxBytes: 0, sizeOf: () => 0 }, abort), () => undefined);
-      throw err;
-    });
-    const messages = await collect(stream, {
-      max,
-      until: stopTime(ctx, limits.data.max_wait_ms || batchDefaults.maxWaitMs, leaveReserveMs),
-      maxBytes: maxBatchBytes,
-      sizeOf: (m) => m.payload.length + m.key.length,
-    }, abort);
-    return toBatch(messages, group, before);
-  } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
-  }
-}
+    const abort = new AbortController();
+    const onAbort = () => abort.abort(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const before = await beforeDeadline(startPositions(deps, group, input.topic), ctx, `reading the offsets of group ${group}`);
+      const joining = consume(deps, { topic: input.topic, group, subscriber_id: subscriber, max_unacked: max }, { ...ctx, signal: abort.signal });
+      const stream = await beforeDeadline(joining, ctx, `joining group ${group}`).catch((err: unknown) => {
+        // The join may still finish after we gave up: end that stream too, so the member leaves the group.
+        void joining.then((late) => collect(late, { max: 0, until: 0, maxBytes: 0, sizeOf: () => 0 }, abort), () => undefined);
+        throw err;
+      });
+      const messages = await collect(stream, {
+        max,
+        until: stopTime(ctx, input.max_wait_ms || batchDefaults.maxWaitMs, leaveReserveMs),
+        maxBytes: maxBatchBytes,
+        sizeOf: (m) => m.payload.length + m.key.length,
+      }, abort);
+      return toBatch(messages, group, before);
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
+  },
+});
 
 /**
  * partition → where a member of the group starts reading: its committed offset, or the log start where nothing is

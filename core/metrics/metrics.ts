@@ -1,8 +1,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { healthStatusValue, type HealthStatus } from './health-monitor.ts';
-import { createCredentialMetrics } from './metrics-credentials.ts';
-import { registerProcessMetrics } from './metrics-process.ts';
-import { createQueueMetrics } from './metrics-queue.ts';
+import { healthStatusValue, type HealthStatus } from '../health-monitor.ts';
+import { createCredentialMetrics } from './credentials.ts';
+import { registerProcessMetrics } from './process.ts';
+import { createQueueMetrics } from './queue.ts';
 
 /** prism_request_duration_seconds buckets, as Prism defines them (prism-contracts.md §8). */
 const requestBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];

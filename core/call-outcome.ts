@@ -1,0 +1,42 @@
+import { PluginError, isPluginError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics/metrics.ts';
+
+/** Any thrown value → a PluginError (unknown errors become INTERNAL, keeping the original as cause). */
+export function toPluginError(error: unknown): PluginError {
+  if (isPluginError(error)) return error;
+  return new PluginError('INTERNAL', error instanceof Error ? error.message : String(error), { cause: error });
+}
+
+/** What a caller may read of an error: its message when it may be shown, else a generic text with the request id. */
+export function callerMessage(error: PluginError, requestId: string): string {
+  return error.expose ? error.message : `internal error (request ${requestId})`;
+}
+
+export interface Outcome {
+  operation: string;
+  /** The status label of the metrics (gRPC status name, or the error code where there is no gRPC status). */
+  status: string;
+  /** When the call started (process.hrtime.bigint()). */
+  started: bigint;
+  error?: PluginError | undefined;
+  /** More fields for the log line (e.g. `cold` in function mode). */
+  fields?: Record<string, unknown>;
+}
+
+/**
+ * Records how one call ended, the same way for every entry (gRPC unary, gRPC streams, function invocations): the
+ * request metrics by operation and status, and one log line — debug on success, warn on a failure the caller caused or
+ * can retry, error with the full error for INTERNAL. Returns the duration in ms.
+ */
+export function recordOutcome(metrics: Pick<Metrics, 'requestDuration' | 'requests'> | undefined, log: Logger, o: Outcome): number {
+  const seconds = Number(process.hrtime.bigint() - o.started) / 1e9;
+  metrics?.requestDuration.observe({ operation: o.operation, status: o.status, backend: 'kafka' }, seconds);
+  metrics?.requests.inc({ operation: o.operation, status: o.status });
+  const fields = { status: o.status, duration_ms: Math.round(seconds * 1e5) / 100, ...o.fields };
+  if (o.error === undefined) {
+    if (log.isLevelEnabled('debug')) log.debug(fields, 'request finished');
+  } else if (o.error.code === 'INTERNAL') log.error({ ...fields, err: o.error }, `request failed: ${o.error.message}`);
+  else log.warn({ ...fields, error: o.error.message }, 'request failed');
+  return fields.duration_ms;
+}
