@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../core/logger.ts';
 import type { CallContext } from '../../handlers/shared/define.ts';
+import { PluginError } from '../../core/errors.ts';
 
 /** What the platform tells us about one invocation: AWS Lambda's context object, or any stand-in with these members. */
 export interface FunctionContext {
@@ -42,7 +43,7 @@ export function invocationContext(
   let timer: NodeJS.Timeout | undefined;
   if (typeof remaining === 'number' && Number.isFinite(remaining)) {
     deadline = Date.now() + remaining - Math.min(options.safetyMarginMs, Math.max(0, remaining) / 5);
-    timer = setTimeout(() => abort.abort(new Error('deadline exceeded')), Math.max(0, deadline - Date.now()));
+    timer = setTimeout(() => abort.abort(new PluginError('DEADLINE_EXCEEDED', 'the call reached its deadline')), Math.max(0, deadline - Date.now()));
     timer.unref();
   }
   const ctx: CallContext = {

@@ -46,7 +46,7 @@ export async function processKafkaEvent(runtime: FunctionRuntime, fn: KafkaRecor
   const remaining = context?.getRemainingTimeInMillis?.();
   const deadline = typeof remaining === 'number' && Number.isFinite(remaining) ? Date.now() + remaining - Math.min(defaultSafetyMarginMs, remaining / 5) : undefined;
   const abort = new AbortController();
-  const timer = deadline === undefined ? undefined : setTimeout(() => abort.abort(new Error('deadline exceeded')), Math.max(0, deadline - Date.now()));
+  const timer = deadline === undefined ? undefined : setTimeout(() => abort.abort(new PluginError('DEADLINE_EXCEEDED', 'the call reached its deadline')), Math.max(0, deadline - Date.now()));
   timer?.unref();
 
   const call = async (operation: string, request: unknown) => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
 import type { Logger } from '../../core/logger.ts';
 import type { CallContext } from '../../handlers/shared/define.ts';
+import { PluginError } from '../../core/errors.ts';
 
 /** W3C traceparent: version-traceid-parentid-flags; we log the trace id. */
 const traceparent = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -28,7 +29,7 @@ export function callContext(
   call.on('cancelled', () => abort.abort(new Error('cancelled by the caller')));
   let timer: NodeJS.Timeout | undefined;
   if (deadline !== undefined) {
-    timer = setTimeout(() => abort.abort(new Error('deadline exceeded')), Math.max(0, deadline - Date.now()));
+    timer = setTimeout(() => abort.abort(new PluginError('DEADLINE_EXCEEDED', 'the call reached its deadline')), Math.max(0, deadline - Date.now()));
     timer.unref();
   }
   let child: Logger | undefined;

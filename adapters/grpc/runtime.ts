@@ -17,6 +17,7 @@ export class Runtime {
   readonly #overrides: Partial<Deps>;
   readonly #inflight = new Set<Operation>();
   #draining: string | undefined;
+  readonly #drained = new AbortController();
   #started = false;
   #stopping: Promise<void> | undefined;
   #unwatch: () => void = () => undefined;
@@ -34,6 +35,11 @@ export class Runtime {
 
   get stopping(): boolean {
     return this.#stopping !== undefined;
+  }
+
+  /** Aborts when a drain (or stop) begins, with the UNAVAILABLE that streams ended by it answer. */
+  get drainSignal(): AbortSignal {
+    return this.#drained.signal;
   }
 
   /** Replaces the deps with ones built from `config`, then closes the old clients (no leak on double Initialize). */
@@ -78,6 +84,7 @@ export class Runtime {
    */
   async drain(timeoutMs: number, reason: string): Promise<{ drained: number; aborted: number }> {
     this.#draining = reason;
+    if (!this.#drained.signal.aborted) this.#drained.abort(new PluginError('UNAVAILABLE', 'the plugin is draining; resume from the last cursor', { retryable: true }));
     this.deps.health.setDraining(reason);
     this.deps.sessions.keepMembership();
     const pending = [...this.#inflight];

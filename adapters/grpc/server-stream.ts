@@ -17,9 +17,6 @@ export interface ServerStreamOptions {
   endOnDrain?: boolean;
 }
 
-/** How often an open stream looks whether Drain has begun. */
-const drainCheckMs = 200;
-
 /** Resolves when the stream wants more data or the call is over. */
 function writable(call: ServerWritableStream<unknown, unknown>, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -54,12 +51,12 @@ export function serverStream<Req, Res>(
     let sent = 0;
     call.on('cancelled', () => (cancelled = true));
     const finish = (code: number, error?: PluginError) => recordOutcome(metrics, ctx.log, { operation, status: statusName(code), started, error, fields: { messages: sent } });
-    let drainWatch: NodeJS.Timeout | undefined;
+    // Drain ends these streams at once (Tail: resume from the last cursor); told by the runtime's signal, not polled.
+    const drained = runtime.drainSignal;
+    const onDrain = () => abort.abort(drained.reason);
     if (options.endOnDrain === true) {
-      drainWatch = setInterval(() => {
-        if (runtime.draining || runtime.stopping) abort.abort(new PluginError('UNAVAILABLE', 'the plugin is draining; resume from the last cursor', { retryable: true }));
-      }, drainCheckMs);
-      drainWatch.unref();
+      if (drained.aborted) onDrain();
+      else drained.addEventListener('abort', onDrain, { once: true });
     }
 
     const pump = async (): Promise<void> => {
@@ -97,7 +94,6 @@ export function serverStream<Req, Res>(
     const abortError = (): PluginError => {
       const reason: unknown = abort.signal.reason;
       if (isPluginError(reason)) return reason;
-      if (reason instanceof Error && reason.message === 'deadline exceeded') return new PluginError('DEADLINE_EXCEEDED', 'the call reached its deadline');
       return new PluginError('UNAVAILABLE', `the stream was ended: ${reason instanceof Error ? reason.message : String(reason)}`, { retryable: true });
     };
     const fail = (error: PluginError) => {
@@ -124,7 +120,7 @@ export function serverStream<Req, Res>(
         },
       )
       .finally(() => {
-        clearInterval(drainWatch);
+        drained.removeEventListener('abort', onDrain);
         dispose();
       });
   };

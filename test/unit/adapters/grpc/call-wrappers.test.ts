@@ -1,0 +1,121 @@
+import { EventEmitter } from 'node:events';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { describe, expect, it } from 'vitest';
+import { PluginError } from '../../../../core/errors.ts';
+import { createLogger } from '../../../../core/logger.ts';
+import { createMetrics } from '../../../../core/metrics/metrics.ts';
+import { SecretScrubber } from '../../../../core/secrets/scrubber.ts';
+import type { Runtime } from '../../../../adapters/grpc/runtime.ts';
+import { serverStream } from '../../../../adapters/grpc/server-stream.ts';
+import { unary } from '../../../../adapters/grpc/unary.ts';
+
+// The guarantees of the gRPC call wrappers, with grpc-js's call objects stood in by the few members the wrappers use:
+// answer exactly once with the mapped status, end streams when Drain begins, wait for `drain` when a write is refused.
+
+function fakeRuntime() {
+  const drained = new AbortController();
+  const runtime = {
+    scope: { log: createLogger({ level: 'fatal', service: 's', version: 'v', scrubber: new SecretScrubber(), write: () => undefined }), metrics: createMetrics({ namespace: 't', defaultMetrics: false }) },
+    draining: false,
+    stopping: false,
+    drainSignal: drained.signal,
+    track: <T>(_abort: AbortController, run: () => Promise<T>) => run(),
+  };
+  return { runtime: runtime as unknown as Runtime, drain: () => drained.abort(new PluginError('UNAVAILABLE', 'the plugin is draining; resume from the last cursor', { retryable: true })) };
+}
+
+/** A server-streaming call: records writes, can refuse them (a full buffer) until `drain` is emitted. */
+class FakeStreamCall extends EventEmitter {
+  readonly metadata = new Metadata();
+  readonly request = {};
+  readonly written: unknown[] = [];
+  errors: Partial<ServiceError>[] = [];
+  ended = 0;
+  full = false;
+  getDeadline = () => Infinity;
+  sendMetadata = () => undefined;
+  write(message: unknown): boolean {
+    this.written.push(message);
+    return !this.full;
+  }
+  end(): void {
+    this.ended++;
+  }
+  constructor() {
+    super();
+    this.on('error', (e: Partial<ServiceError>) => this.errors.push(e));
+  }
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+describe('unary', () => {
+  it('answers a rejected handler exactly once, with the status of the one error table', async () => {
+    const { runtime } = fakeRuntime();
+    const answers: [Partial<ServiceError> | null, unknown][] = [];
+    const handler = unary(runtime, 'publish', () => Promise.reject(new PluginError('NOT_FOUND', 'topic t does not exist')), { data: true });
+    const call = { metadata: new Metadata(), request: {}, getDeadline: () => Infinity, on: () => undefined };
+    handler(call as never, (err, res) => answers.push([err, res]));
+    await tick();
+    expect(answers).toHaveLength(1);
+    expect(answers[0]![0]).toMatchObject({ code: status.NOT_FOUND, details: 'topic t does not exist' });
+  });
+
+  it('refuses data calls while draining, with a retryable UNAVAILABLE', async () => {
+    const { runtime } = fakeRuntime();
+    (runtime as unknown as { draining: boolean }).draining = true;
+    let ran = false;
+    const answers: (Partial<ServiceError> | null)[] = [];
+    const handler = unary(runtime, 'publish', () => Promise.resolve((ran = true)), { data: true });
+    handler({ metadata: new Metadata(), request: {}, getDeadline: () => Infinity, on: () => undefined } as never, (err) => answers.push(err));
+    await tick();
+    expect(ran).toBe(false);
+    expect(answers[0]).toMatchObject({ code: status.UNAVAILABLE });
+  });
+});
+
+describe('serverStream', () => {
+  it('ends a stream marked endOnDrain with UNAVAILABLE as soon as Drain begins, and ends its generator', async () => {
+    const { runtime, drain } = fakeRuntime();
+    let finished = false;
+    const endless = async function* (signal: AbortSignal) {
+      try {
+        while (!signal.aborted) {
+          yield { n: 1 };
+          await tick();
+        }
+      } finally {
+        finished = true;
+      }
+    };
+    const call = new FakeStreamCall();
+    serverStream(runtime, 'tail', (_r, ctx) => Promise.resolve(endless(ctx.signal)), { data: true, endOnDrain: true })(call as never);
+    await tick();
+    drain();
+    await tick();
+    await tick();
+    expect(call.errors).toHaveLength(1);
+    expect(call.errors[0]).toMatchObject({ code: status.UNAVAILABLE, details: 'the plugin is draining; resume from the last cursor' });
+    expect(call.ended).toBe(0);
+    expect(finished).toBe(true);
+  });
+
+  it('pulls the next message only after a refused write drained, and ends a finished stream exactly once', async () => {
+    const { runtime } = fakeRuntime();
+    const call = new FakeStreamCall();
+    call.full = true;
+    const three = async function* () {
+      yield 1;
+      yield 2;
+      yield 3;
+    };
+    serverStream(runtime, 'tail', () => Promise.resolve(three()), { data: true })(call as never);
+    await tick();
+    expect(call.written).toEqual([1]);
+    call.full = false;
+    call.emit('drain');
+    await tick();
+    expect(call.written).toEqual([1, 2, 3]);
+    expect([call.ended, call.errors.length]).toEqual([1, 0]);
+  });
+});
