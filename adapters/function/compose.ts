@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import type { Config } from '../../core/config/schema.ts';
 import { HealthMonitor } from '../../core/health-monitor.ts';
+import type { ProcessScope } from '../../core/process-scope.ts';
 import { kafkaClients, RotatingProducer, weakAcksWarning, type GroupPort, type KafkaPort, type ProducerPort, type ReaderPort } from '../../core/kafka/index.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Metrics } from '../../core/metrics/metrics.ts';
 import { SessionRegistry } from '../../core/queue/registry.ts';
-import type { SecretScrubber } from '../../core/secrets/scrubber.ts';
 
 /** Long-lived collaborators handed to handlers in function mode: one set per connection-cache entry. */
 export interface FunctionDeps {
@@ -28,12 +28,8 @@ export interface FunctionDeps {
   close(): Promise<void>;
 }
 
-/** What outlives a rebuilt connection set: one logger, one metrics registry, one scrubber per process. */
-export interface FunctionScope {
-  log: Logger;
-  metrics: Metrics;
-  scrubber: SecretScrubber;
-}
+/** The function runtime's process scope (one logger, metrics registry and scrubber outliving rebuilt connections). */
+export type FunctionScope = ProcessScope;
 
 /**
  * The function runtime's composition root: the only place it constructs drivers. Builds nothing that touches the

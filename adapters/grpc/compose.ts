@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Config } from '../../core/config/schema.ts';
 import { HealthMonitor } from '../../core/health-monitor.ts';
+import type { ProcessScope } from '../../core/process-scope.ts';
 import { kafkaClients, RotatingProducer, probeCredentials, weakAcksWarning, type GroupPort, type KafkaPort, type ProducerPort, type ReaderPort } from '../../core/kafka/index.ts';
 import { isPluginError } from '../../core/errors.ts';
 import { observeQueues } from '../../core/lag/observer.ts';
@@ -10,7 +11,6 @@ import type { Metrics } from '../../core/metrics/metrics.ts';
 import { SessionRegistry } from '../../core/queue/registry.ts';
 import type { CredentialSource } from '../../core/secrets/credentials.ts';
 import { createCredentialSource } from '../../core/secrets/create.ts';
-import type { SecretScrubber } from '../../core/secrets/scrubber.ts';
 
 /** Long-lived collaborators handed to handlers. */
 export interface Deps {
@@ -43,12 +43,7 @@ export interface Deps {
   close(): Promise<void>;
 }
 
-/** What outlives a reconfiguration: one logger, one metrics registry, one scrubber per process. */
-export interface ProcessScope {
-  log: Logger;
-  metrics: Metrics;
-  scrubber: SecretScrubber;
-}
+export type { ProcessScope } from '../../core/process-scope.ts';
 
 /**
  * The container runtime's composition root: the only place drivers are constructed. `overrides` is the test seam.

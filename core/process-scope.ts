@@ -1,0 +1,10 @@
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics/metrics.ts';
+import type { SecretScrubber } from './secrets/scrubber.ts';
+
+/** What outlives a rebuilt set of clients (a reconfiguration, a new connection-cache entry): one per process. */
+export interface ProcessScope {
+  log: Logger;
+  metrics: Metrics;
+  scrubber: SecretScrubber;
+}
