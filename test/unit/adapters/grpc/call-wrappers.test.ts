@@ -1,27 +1,24 @@
 import { EventEmitter } from 'node:events';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { describe, expect, it } from 'vitest';
-import { PluginError } from '../../../../core/errors.ts';
-import { createLogger } from '../../../../core/logger.ts';
-import { createMetrics } from '../../../../core/metrics/metrics.ts';
-import { SecretScrubber } from '../../../../core/secrets/scrubber.ts';
-import type { Runtime } from '../../../../adapters/grpc/runtime.ts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { serverStream } from '../../../../adapters/grpc/server-stream.ts';
 import { unary } from '../../../../adapters/grpc/unary.ts';
+import { fakeRuntime } from '../../../support/fake-runtime.ts';
+import { PluginError } from '../../../../core/errors.ts';
 
 // The guarantees of the gRPC call wrappers, with grpc-js's call objects stood in by the few members the wrappers use:
 // answer exactly once with the mapped status, end streams when Drain begins, wait for `drain` when a write is refused.
 
-function fakeRuntime() {
-  const drained = new AbortController();
-  const runtime = {
-    scope: { log: createLogger({ level: 'fatal', service: 's', version: 'v', scrubber: new SecretScrubber(), write: () => undefined }), metrics: createMetrics({ namespace: 't', defaultMetrics: false }) },
-    draining: false,
-    stopping: false,
-    drainSignal: drained.signal,
-    track: <T>(_abort: AbortController, run: () => Promise<T>) => run(),
-  };
-  return { runtime: runtime as unknown as Runtime, drain: () => drained.abort(new PluginError('UNAVAILABLE', 'the plugin is draining; resume from the last cursor', { retryable: true })) };
+/** The real Runtime on the shared fakes; `drain()` runs its Drain (which streams marked endOnDrain must notice). */
+const started: { stop(ms: number, reason: string): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((r) => r.stop(500, 'test finished')));
+});
+
+function setup() {
+  const { runtime } = fakeRuntime();
+  started.push(runtime);
+  return { runtime, drain: () => void runtime.drain(1_000, 'test drain') };
 }
 
 /** A server-streaming call: records writes, can refuse them (a full buffer) until `drain` is emitted. */
@@ -51,7 +48,7 @@ const tick = () => new Promise((r) => setTimeout(r, 5));
 
 describe('unary', () => {
   it('answers a rejected handler exactly once, with the status of the one error table', async () => {
-    const { runtime } = fakeRuntime();
+    const { runtime } = setup();
     const answers: [Partial<ServiceError> | null, unknown][] = [];
     const handler = unary(runtime, 'publish', () => Promise.reject(new PluginError('NOT_FOUND', 'topic t does not exist')), { data: true });
     const call = { metadata: new Metadata(), request: {}, getDeadline: () => Infinity, on: () => undefined };
@@ -62,8 +59,8 @@ describe('unary', () => {
   });
 
   it('refuses data calls while draining, with a retryable UNAVAILABLE', async () => {
-    const { runtime } = fakeRuntime();
-    (runtime as unknown as { draining: boolean }).draining = true;
+    const { runtime, drain } = setup();
+    drain();
     let ran = false;
     const answers: (Partial<ServiceError> | null)[] = [];
     const handler = unary(runtime, 'publish', () => Promise.resolve((ran = true)), { data: true });
@@ -76,7 +73,7 @@ describe('unary', () => {
 
 describe('serverStream', () => {
   it('ends a stream marked endOnDrain with UNAVAILABLE as soon as Drain begins, and ends its generator', async () => {
-    const { runtime, drain } = fakeRuntime();
+    const { runtime, drain } = setup();
     let finished = false;
     const endless = async function* (signal: AbortSignal) {
       try {
@@ -101,7 +98,7 @@ describe('serverStream', () => {
   });
 
   it('pulls the next message only after a refused write drained, and ends a finished stream exactly once', async () => {
-    const { runtime } = fakeRuntime();
+    const { runtime } = setup();
     const call = new FakeStreamCall();
     call.full = true;
     const three = async function* () {
