@@ -15,7 +15,6 @@ import { messageIdHeader } from './queue/message-input.ts';
 export interface ConsumeDeps {
   config: Pick<Config, 'kafka' | 'consumer'>;
   groups: GroupPort;
-  producer: ProducerPort;
   /** Writes dead letters: acks=all whatever publish uses, since the original is committed once it is written. */
   deadLetters: ProducerPort;
   sessions: SessionRegistry;

@@ -6,13 +6,11 @@ import { GroupMember } from './group-member.ts';
 import type { AssignedPartition, GroupSubscription, MembershipListener, SubscribeOptions } from './group-port.ts';
 import { PlatformaticFetcher } from './platformatic-fetcher.ts';
 
-/** ListOffsets' special timestamps (Kafka protocol). */
-const LATEST = -1n;
-const EARLIEST = -2n;
-
 export interface SubscriptionDeps {
-  /** A client used only for group-less calls: metadata, ListOffsets and Fetch. */
+  /** A client used only for group-less calls: metadata and Fetch. */
   clients: Consumer;
+  /** The log start or end offset of each partition (where a partition with nothing committed starts). */
+  listOffsets(topic: string, partitions: number[], at: 'earliest' | 'latest'): Promise<Map<number, bigint>>;
   bootstrap: Broker[];
   newPool(role: string): ConnectionPool;
   onClose(sub: GroupSubscription): void;
@@ -38,11 +36,11 @@ export async function openSubscription(o: SubscribeOptions, deps: SubscriptionDe
       }], true));
       const found = new Map((res.groups[0]?.topics[0]?.partitions ?? []).filter((p) => p.committedOffset >= 0n).map((p) => [p.partitionIndex, p]));
       const missing = partitions.filter((p) => !found.has(p));
-      const reset = missing.length === 0 ? new Map<number, string>() : await resetPositions(deps.clients, o, missing);
+      const reset = missing.length === 0 ? new Map<number, bigint>() : await deps.listOffsets(o.topic, missing, o.autoOffsetReset);
       return partitions.map((partition): AssignedPartition => {
         const c = found.get(partition);
         return c === undefined
-          ? { partition, start: reset.get(partition) ?? '0', committed: false, metadata: '' }
+          ? { partition, start: String(reset.get(partition) ?? 0n), committed: false, metadata: '' }
           : { partition, start: String(c.committedOffset), committed: true, metadata: c.metadata ?? '' };
       });
     },
@@ -78,12 +76,6 @@ export async function openSubscription(o: SubscribeOptions, deps: SubscriptionDe
     throw classifyKafkaError(err, `joining group ${o.group} on ${o.topic}`);
   }
   return sub;
-}
-
-async function resetPositions(clients: Consumer, o: SubscribeOptions, partitions: number[]): Promise<Map<number, string>> {
-  const timestamp = o.autoOffsetReset === 'earliest' ? EARLIEST : LATEST;
-  const listed = (await clients.listOffsets({ topics: [o.topic], timestamp, partitions: { [o.topic]: partitions } })).get(o.topic) ?? [];
-  return new Map(partitions.map((p) => [p, String(listed[p] ?? 0n)]));
 }
 
 /** Holds ownership changes until the subscription's user listens, then passes them straight on. */

@@ -12,8 +12,10 @@ import { readerGroupIdPrefix } from './platformatic-reader.ts';
 const LATEST = -1n;
 const EARLIEST = -2n;
 
-/** Consumer groups on @platformatic/kafka: each subscription is one member of our own (KIP-848); offsets and seeks through the Admin API. */
-/** `report` hears of membership trouble the members retry by themselves (for a log line). */
+/**
+ * Consumer groups on @platformatic/kafka: each subscription is one member of our own (KIP-848, group-member.ts);
+ * offsets and seeks through the Admin API. `report` hears of membership trouble the members retry by themselves.
+ */
 export function createPlatformaticGroups(config: Config, auth?: SaslAuth, report?: (error: PluginError, doing: string) => void): GroupPort {
   const options = baseClientOptions(config, 'group', auth);
   const connectionOptions = { connectTimeout: options.connectTimeout, requestTimeout: options.requestTimeout, sasl: options.sasl, tls: options.tls };
@@ -24,8 +26,12 @@ export function createPlatformaticGroups(config: Config, auth?: SaslAuth, report
   const getClients = () => (consumer ??= new Consumer({ ...options, groupId: `${readerGroupIdPrefix}-${options.clientId}`, autocommit: false, retryDelay: 100, isolationLevel: FetchIsolationLevels.READ_COMMITTED }));
   const open = new Set<GroupSubscription>();
 
-  async function listOffsets(topic: string, partitions: number[], timestamp: bigint): Promise<Map<number, bigint>> {
-    const res = await getAdmin().listOffsets({ topics: [{ name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) }] });
+  /** `stable`: the end is the last stable offset (where a read_committed member starts), not the high-water mark. */
+  async function listOffsets(topic: string, partitions: number[], timestamp: bigint, stable = false): Promise<Map<number, bigint>> {
+    const res = await getAdmin().listOffsets({
+      topics: [{ name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) }],
+      ...(stable ? { isolationLevel: FetchIsolationLevels.READ_COMMITTED } : {}),
+    });
     return new Map((res[0]?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]));
   }
 
@@ -49,6 +55,7 @@ export function createPlatformaticGroups(config: Config, auth?: SaslAuth, report
         clients: getClients(),
         bootstrap: parseBrokers(config.kafka.brokers),
         newPool: (role) => new ConnectionPool(`${options.clientId}-${role}`, connectionOptions),
+        listOffsets: (topic, partitions, at) => listOffsets(topic, partitions, at === 'earliest' ? EARLIEST : LATEST, true),
         onClose: (s) => open.delete(s),
         report: (error, doing) => report?.(error, `group ${o.group} on ${o.topic}: ${doing}`),
       });

@@ -27,6 +27,8 @@ export type FetchSnapshot = Map<number, { generation: number; position: bigint }
  */
 export class Positions {
   readonly #owned = new Map<number, OwnedPartition>();
+  /** The owned partitions in a fixed order, for taking turns (kept with #owned; not rebuilt per record). */
+  #turns: OwnedPartition[] = [];
   #generations = 0;
   #cursor = 0;
 
@@ -40,10 +42,12 @@ export class Positions {
         partition: a.partition, generation: ++this.#generations, start: a.start, position: BigInt(a.start), buffer: [], fresh: true, stored: decodeAttempts(a.metadata),
       });
     }
+    this.#turns = [...this.#owned.values()];
   }
 
   revoke(partitions: number[]): void {
     for (const p of partitions) this.#owned.delete(p);
+    this.#turns = [...this.#owned.values()];
   }
 
   get partitions(): number[] {
@@ -74,7 +78,7 @@ export class Positions {
 
   /** The next buffered record, taking partitions in turn so one busy partition cannot starve the others. */
   take(): { owner: OwnedPartition; record: ConsumedRecord } | undefined {
-    const all = [...this.#owned.values()];
+    const all = this.#turns;
     for (let i = 0; i < all.length; i++) {
       const owner = all[(this.#cursor + i) % all.length]!;
       const record = owner.buffer.shift();
