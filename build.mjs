@@ -6,6 +6,7 @@ import { copyFile, cp, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildDescriptorSet, defaultDescriptorSet } from './build-descriptors.mjs';
+import { clientBundling } from './core/kafka/bundling.ts';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const outdir = process.env.PRISM_BUILD_OUTDIR ?? join(root, 'dist');
@@ -34,18 +35,6 @@ const dirnameRewrite = {
   },
 };
 
-// @platformatic/kafka compiles ~40 JSON-schema validators (ajv) for its client options when its modules load: about a
-// third of a cold start, for validators of admin APIs we never call. Each is compiled on its first use instead.
-const lazyValidators = {
-  name: 'lazy-validators',
-  setup(b) {
-    b.onLoad({ filter: /node_modules[\\/]@platformatic[\\/]kafka[\\/]dist[\\/]clients[\\/].*options\.js$/ }, async (args) => {
-      const code = await readFile(args.path, 'utf8');
-      return { contents: code.replaceAll('ajv.compile(', '__prismLazyValidator(ajv, '), loader: 'js' };
-    });
-  },
-};
-
 // A bundle is ESM; bundled CommonJS code still calls require() and reads __dirname.
 const banner = [
   "import { createRequire as __prismCreateRequire } from 'node:module';",
@@ -54,8 +43,8 @@ const banner = [
   'const require = __prismCreateRequire(import.meta.url);',
   'const __prismBundleDir = __prismDirname(__prismFileURLToPath(import.meta.url));',
   "const __prismAssetDir = (rel) => __prismJoin(__prismBundleDir, 'assets', rel);",
-  // A validator compiled on first call; `errors` is copied over because callers read it after a failed validation.
-  'const __prismLazyValidator = (ajv, schema) => { let compiled; const validate = (data) => { compiled ??= ajv.compile(schema); const ok = compiled(data); validate.errors = compiled.errors; return ok; }; return validate; };',
+  // What the Kafka client library's own rewrites call (core/kafka/bundling.ts).
+  clientBundling.banner,
 ].join('\n');
 
 // Compiled first: a missing compiler fails the build before esbuild runs (build-descriptors.mjs says how to get it).
@@ -74,9 +63,8 @@ const result = await build({
   legalComments: 'linked',
   metafile: true,
   banner: { js: banner },
-  // The wasm helpers read native.wasm from disk beside their module; the "bundled" build inlines it.
-  alias: { '@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled' },
-  plugins: [dirnameRewrite, lazyValidators],
+  alias: clientBundling.alias,
+  plugins: [dirnameRewrite, ...clientBundling.plugins],
   // Whitespace and syntax only: identifiers stay, so stack traces read without the source map. The function bundle
   // loads ~25 % faster (cold start), the server's start-up too. PRISM_BUILD_MINIFY=0 keeps esbuild's per-module
   // comments, which `npm run bench -- --profile` needs to attribute samples to packages.

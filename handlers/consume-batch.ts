@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { consume, consumeInput, type ConsumeDeps, type QueueMessage } from './consume.ts';
 import { beforeDeadline } from './shared/deadline.ts';
 import { defineHandler, type CallContext } from './shared/define.ts';
-import { batchDefaults, batchLimit, collect, maxBatchBytes, stopTime } from './shared/batch.ts';
+import { batchContext, batchDefaults, batchLimit, collect, maxBatchBytes, stopTime } from './shared/batch.ts';
 import { encodeReceipt } from './queue/function-receipts.ts';
 
 /** Stop collecting this long before the deadline: leaving the group and closing the member's client take a moment. */
@@ -41,27 +41,21 @@ export const consumeBatch = defineHandler({
     // A member id per invocation: concurrent invocations must not fence each other out of the group.
     const subscriber = input.subscriber_id ?? `${deps.memberPrefix}-${randomUUID().slice(0, 8)}`;
 
-    const abort = new AbortController();
-    const onAbort = () => abort.abort(ctx.signal.reason);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const before = await beforeDeadline(startPositions(deps, group, input.topic), ctx, `reading the offsets of group ${group}`);
-      const joining = consume(deps, { topic: input.topic, group, subscriber_id: subscriber, max_unacked: max }, { ...ctx, signal: abort.signal });
-      const stream = await beforeDeadline(joining, ctx, `joining group ${group}`).catch((err: unknown) => {
-        // The join may still finish after we gave up: end that stream too, so the member leaves the group.
-        void joining.then((late) => collect(late, { max: 0, until: 0, maxBytes: 0, sizeOf: () => 0 }, abort), () => undefined);
-        throw err;
-      });
-      const messages = await collect(stream, {
-        max,
-        until: stopTime(ctx, input.max_wait_ms || batchDefaults.maxWaitMs, leaveReserveMs),
-        maxBytes: maxBatchBytes,
-        sizeOf: (m) => m.payload.length + m.key.length,
-      }, abort);
-      return toBatch(messages, group, before);
-    } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
-    }
+    const batch = batchContext(ctx);
+    const before = await beforeDeadline(startPositions(deps, group, input.topic), ctx, `reading the offsets of group ${group}`);
+    const joining = consume(deps, { topic: input.topic, group, subscriber_id: subscriber, max_unacked: max }, batch.ctx);
+    const stream = await beforeDeadline(joining, ctx, `joining group ${group}`).catch((err: unknown) => {
+      // The join may still finish after we gave up: end that stream too, so the member leaves the group.
+      void joining.then((late) => collect(late, { max: 0, until: 0, maxBytes: 0, sizeOf: () => 0 }, batch), () => undefined);
+      throw err;
+    });
+    const messages = await collect(stream, {
+      max,
+      until: stopTime(ctx, input.max_wait_ms || batchDefaults.maxWaitMs, leaveReserveMs),
+      maxBytes: maxBatchBytes,
+      sizeOf: (m) => m.payload.length + m.key.length,
+    }, batch);
+    return toBatch(messages, group, before);
   },
 });
 

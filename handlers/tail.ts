@@ -53,7 +53,7 @@ async function followNewPartitions(reader: ReaderPort, topic: string, positions:
   ctx.log.info({ topic, partitions: added }, 'tail follows new partitions');
 }
 
-async function* follow(deps: TailDeps, topic: string, positions: Positions, filter: EventFilter, ctx: CallContext): AsyncGenerator<StreamEvent, void, undefined> {
+export async function* follow(deps: TailDeps, topic: string, positions: Positions, filter: EventFilter, ctx: CallContext): AsyncGenerator<StreamEvent, void, undefined> {
   const tuning = { ...defaultTailTuning, ...deps.tailTuning };
   const fetcher = deps.reader.openFetcher(topic);
   let nextCheck = Date.now() + tuning.partitionCheckMs;
@@ -88,6 +88,13 @@ async function* follow(deps: TailDeps, topic: string, positions: Positions, filt
   }
 }
 
+/** Where a tail of `input` starts in every partition of its topic (the partition count read once, fresh). */
+export async function position(reader: ReaderPort, input: TailRequest): Promise<Positions> {
+  const count = await reader.partitionCount(input.topic, { fresh: true });
+  const cursor = input.cursor === '' ? undefined : decodeTailCursor(input.cursor, input.topic);
+  return startPositions(reader, input, count, cursor);
+}
+
 /**
  * Follows a topic from a position — latest (default), earliest, a time, explicit offsets or a cursor — until the
  * caller cancels. Resolves once positioned (the adapter then tells the caller), with an async generator of events.
@@ -100,9 +107,7 @@ export const tail = defineHandler({
   operation: 'tail',
   input: tailInput,
   async run(deps: TailDeps, input, ctx: CallContext): Promise<AsyncGenerator<StreamEvent, void, undefined>> {
-    const count = await deps.reader.partitionCount(input.topic, { fresh: true });
-    const cursor = input.cursor === '' ? undefined : decodeTailCursor(input.cursor, input.topic);
-    const positions = await startPositions(deps.reader, input, count, cursor);
+    const positions = await position(deps.reader, input);
     return follow(deps, input.topic, positions, { key: input.key_filter, tags: input.tag_filter }, ctx);
   },
 });

@@ -1,32 +1,18 @@
 import { hostname } from 'node:os';
+import type { Collaborators } from '../../core/collaborators.ts';
 import type { Config } from '../../core/config/schema.ts';
 import { HealthMonitor } from '../../core/health-monitor.ts';
 import type { ProcessScope } from '../../core/process-scope.ts';
-import { kafkaClients, RotatingProducer, weakAcksWarning, type GroupPort, type KafkaPort, type ProducerPort, type ReaderPort } from '../../core/kafka/index.ts';
-import type { Logger } from '../../core/logger.ts';
-import type { Metrics } from '../../core/metrics/metrics.ts';
+import { kafkaClients, RotatingProducer, weakAcksWarning } from '../../core/kafka/index.ts';
 import { SessionRegistry } from '../../core/queue/registry.ts';
 
-/** Long-lived collaborators handed to handlers in function mode: one set per connection-cache entry. */
-export interface FunctionDeps {
-  config: Config;
-  log: Logger;
-  metrics: Metrics;
-  kafka: KafkaPort;
-  producer: ProducerPort;
-  /** Writes dead letters (acks=all, idempotent); function mode has no nack, so it is built only if one is written. */
-  deadLetters: ProducerPort;
-  groups: GroupPort;
-  /** Queue sessions live for one consume_batch invocation; the registry is what the consume handler expects. */
-  sessions: SessionRegistry;
-  reader: ReaderPort;
-  /** Probed on demand by the health operation; never started (a frozen function must not own timers). */
-  health: HealthMonitor;
-  limits: { maxMessageBytes: number };
-  memberPrefix: string;
-  /** Closes every client: open sessions (leaving their groups), the producer after its last answer, the rest. Idempotent. */
-  close(): Promise<void>;
-}
+/**
+ * Long-lived collaborators handed to handlers in function mode: one set per connection-cache entry. The dead-letter
+ * producer is built only if one is written (function mode has no nack); queue sessions live for one consume_batch
+ * invocation; health is probed on demand, never started (a frozen function must not own timers); `close` leaves the
+ * groups of sessions still open (an invocation cut short).
+ */
+export type FunctionDeps = Collaborators;
 
 /** The function runtime's process scope (one logger, metrics registry and scrubber outliving rebuilt connections). */
 export type FunctionScope = ProcessScope;

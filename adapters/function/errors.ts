@@ -1,6 +1,6 @@
 import { ConfigError } from '../../core/config/load.ts';
 import { errorTable } from '../../core/error-table.ts';
-import { callerMessage, toPluginError } from '../../core/call-outcome.ts';
+import { callerMessage, toPluginError } from '../../core/call/outcome.ts';
 import { PluginError, type ErrorCode } from '../../core/errors.ts';
 
 /** Any thrown value → a PluginError; a configuration error says the function is misconfigured (core's rule otherwise). */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PluginError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { FunctionError, toFunctionError } from './errors.ts';
-import { defaultSafetyMarginMs, type FunctionContext } from './invocation.ts';
+import { invocationStart, type FunctionContext } from './invocation.ts';
 import { failureOf, parseKafkaEvent, toRecord, type KafkaBatchResponse, type KafkaEventRecord } from './kafka-event.ts';
 import type { FunctionRuntime } from './runtime.ts';
 
@@ -43,8 +43,7 @@ export async function processKafkaEvent(runtime: FunctionRuntime, fn: KafkaRecor
     log.error({ error: error.message }, 'not a Kafka event batch');
     throw new FunctionError(error, requestId);
   }
-  const remaining = context?.getRemainingTimeInMillis?.();
-  const deadline = typeof remaining === 'number' && Number.isFinite(remaining) ? Date.now() + remaining - Math.min(defaultSafetyMarginMs, remaining / 5) : undefined;
+  const { deadline } = invocationStart(context, 'kafka_event', { requestId });
   const abort = new AbortController();
   const timer = deadline === undefined ? undefined : setTimeout(() => abort.abort(new PluginError('DEADLINE_EXCEEDED', 'the call reached its deadline')), Math.max(0, deadline - Date.now()));
   timer?.unref();

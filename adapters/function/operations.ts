@@ -1,7 +1,7 @@
 import { PluginError } from '../../core/errors.ts';
 import { append, appendBatch } from '../../handlers/append.ts';
 import { createStream } from '../../handlers/create-stream.ts';
-import type { CallContext } from '../../handlers/shared/define.ts';
+import type { CallContext } from '../../core/call/context.ts';
 import { health } from '../../handlers/health.ts';
 import { offsets } from '../../handlers/get-offsets.ts';
 import { publish } from '../../handlers/publish.ts';

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { ConfigError, loadConfig } from '../../core/config/load.ts';
 import type { Config } from '../../core/config/schema.ts';
 import { PluginError } from '../../core/errors.ts';
@@ -8,8 +7,8 @@ import { SecretScrubber } from '../../core/secrets/scrubber.ts';
 import { createFunctionDeps, type FunctionDeps, type FunctionScope } from './compose.ts';
 import { ConnectionCache, type CacheStats, type Lease } from './connection-cache.ts';
 import { toFunctionError } from './errors.ts';
-import { recordOutcome } from '../../core/call-outcome.ts';
-import { defaultSafetyMarginMs, invocationContext, type FunctionContext } from './invocation.ts';
+import { openCall, type CallScope } from '../../core/call/pipeline.ts';
+import { invocationStart, type FunctionContext } from './invocation.ts';
 import { operationNamed } from './operations.ts';
 import { decodeRequest, encodeResponse } from './proto-json.ts';
 import { protoTypes } from './proto-root.ts';
@@ -49,10 +48,19 @@ export class FunctionRuntime {
   #scope: FunctionScope | undefined;
   #fallbackLog: Logger | undefined;
   #invocations = 0;
+  /** Fires at close: one of every invocation's signals. */
+  readonly #closing = new AbortController();
+  /** The call pipeline's scope: the process's logger and metrics once built (the logger falls back before that). */
+  readonly #calls: CallScope;
 
   constructor(options: FunctionRuntimeOptions = {}) {
     this.#options = options;
     this.#cache = new ConnectionCache(() => this.#build(), (deps) => this.#dispose(deps));
+    // Read at each call: the logger and metrics exist once the first build configured them.
+    this.#calls = Object.defineProperties({ toError: toFunctionError } as CallScope, {
+      log: { get: () => this.log },
+      metrics: { get: () => this.#scope?.metrics },
+    });
   }
 
   /** Builds and disposals of the connection set so far (a rebuild is a new set of broker connections). */
@@ -75,38 +83,36 @@ export class FunctionRuntime {
 
   /** As `invoke`, with the operation and request read from an event by `read` (its errors become the Outcome too). */
   async run(read: () => { operation: unknown; request: unknown }, context?: FunctionContext, requestId?: string): Promise<Outcome> {
-    const started = process.hrtime.bigint();
     const cold = this.#invocations++ === 0;
-    let name = 'unknown';
-    let lease: Lease<FunctionDeps> | undefined;
-    let invocation: ReturnType<typeof invocationContext> | undefined;
-    const id = requestId ?? (context?.awsRequestId || randomUUID());
+    let op: ReturnType<typeof operationNamed> | undefined;
+    let request: unknown;
+    let unreadable: unknown;
     try {
-      const { operation, request } = read();
-      const op = operationNamed(operation);
-      name = op.name;
+      const event = read();
+      request = event.request;
+      op = operationNamed(event.operation);
+    } catch (err) {
+      unreadable = err;
+    }
+    const start = invocationStart(context, op?.name ?? 'unknown', { requestId, safetyMarginMs: this.#options.safetyMarginMs, endOn: [this.#closing.signal] });
+    const call = openCall(start, this.#calls);
+    const id = call.ctx.requestId;
+    let lease: Lease<FunctionDeps> | undefined;
+    try {
+      if (op === undefined) throw unreadable;
       lease = await this.#cache.acquire();
-      invocation = invocationContext(context, lease.value.log, op.name, { requestId: id, safetyMarginMs: this.#options.safetyMarginMs ?? defaultSafetyMarginMs });
       const types = protoTypes();
       const input = decodeRequest(types.lookupType(op.request), request);
-      const result = await op.run(lease.value, input, invocation.ctx);
+      const result = await op.run(lease.value, input, call.ctx);
       const body = encodeResponse(types.lookupType(op.response), result);
-      const durationMs = this.#finish(name, started, cold, invocation.ctx.log);
-      return { ok: true, operation: name, requestId: id, body, durationMs };
+      return { ok: true, operation: call.operation, requestId: id, body, durationMs: call.end(undefined, { fields: { cold } }) };
     } catch (err) {
-      let error = toFunctionError(err);
-      // Only the invocation's deadline aborts its signal here: a read it cut short is a deadline, not a cancellation.
-      if (error.code === 'CANCELLED' && invocation?.ctx.signal.aborted === true) {
-        error = new PluginError('DEADLINE_EXCEEDED', `${name}: the invocation reached its deadline (${error.message})`, { cause: error });
-      }
+      const error = call.errorOf(err);
       // Refused credentials will not start working on these connections: the next invocation builds new ones,
       // with the configuration (and credentials) loaded again.
       if (error.code === 'UNAUTHENTICATED' && lease !== undefined) this.#cache.invalidate(lease.generation);
-      const log = invocation?.ctx.log ?? this.log.child({ operation: name, request_id: id });
-      const durationMs = this.#finish(name, started, cold, log, error);
-      return { ok: false, operation: name, requestId: id, error, durationMs };
+      return { ok: false, operation: call.operation, requestId: id, error, durationMs: call.end(error, { fields: { cold } }) };
     } finally {
-      invocation?.dispose();
       lease?.release();
     }
   }
@@ -116,8 +122,12 @@ export class FunctionRuntime {
     this.#cache.invalidate();
   }
 
-  /** Closes every broker connection; for the runtime's shutdown signal, never per invocation. Idempotent. */
+  /**
+   * Ends the invocations in flight (UNAVAILABLE, retryable: their signal fires) and closes every broker connection;
+   * for the runtime's shutdown signal, never per invocation. Idempotent.
+   */
   close(): Promise<void> {
+    if (!this.#closing.signal.aborted) this.#closing.abort(new PluginError('UNAVAILABLE', 'the function runtime is shutting down; retry', { retryable: true }));
     return this.#cache.close();
   }
 
@@ -147,10 +157,5 @@ export class FunctionRuntime {
 
   #writer(): { write?: (line: string) => void } {
     return this.#options.logWrite === undefined ? {} : { write: this.#options.logWrite };
-  }
-
-  /** Metrics and the log line of one invocation, as the gRPC adapter records a call; returns its duration in ms. */
-  #finish(operation: string, started: bigint, cold: boolean, log: Logger, error?: PluginError): number {
-    return recordOutcome(this.#scope?.metrics, log, { operation, status: error?.code ?? 'OK', started, error, fields: { cold } });
   }
 }

@@ -1,41 +1,22 @@
 import { hostname } from 'node:os';
+import type { Collaborators } from '../../core/collaborators.ts';
 import type { Config } from '../../core/config/schema.ts';
 import { HealthMonitor } from '../../core/health-monitor.ts';
 import type { ProcessScope } from '../../core/process-scope.ts';
-import { kafkaClients, RotatingProducer, probeCredentials, weakAcksWarning, type GroupPort, type KafkaPort, type ProducerPort, type ReaderPort } from '../../core/kafka/index.ts';
+import { kafkaClients, RotatingProducer, probeCredentials, weakAcksWarning, type KafkaPort } from '../../core/kafka/index.ts';
 import { isPluginError } from '../../core/errors.ts';
 import { observeQueues } from '../../core/lag/observer.ts';
 import type { OpenSubscriptions } from '../../core/lag/subscriptions.ts';
-import type { Logger } from '../../core/logger.ts';
-import type { Metrics } from '../../core/metrics/metrics.ts';
 import { SessionRegistry } from '../../core/queue/registry.ts';
 import type { CredentialSource } from '../../core/secrets/credentials.ts';
 import { createCredentialSource } from '../../core/secrets/create.ts';
 
-/** Long-lived collaborators handed to handlers. */
-export interface Deps {
-  config: Config;
-  log: Logger;
-  metrics: Metrics;
-  kafka: KafkaPort;
-  producer: ProducerPort;
-  /** Writes dead letters: always acks=all and idempotent (whatever `acks` says), connected on the first one. */
-  deadLetters: ProducerPort;
-  /** Consumer groups (queue consume, offsets, seek). */
-  groups: GroupPort;
-  /** Open queue subscriptions, so Ack/Nack reach the stream that delivered a message. */
-  sessions: SessionRegistry;
+/** Long-lived collaborators handed to handlers in the container runtime. */
+export interface Deps extends Collaborators {
   /** Open subscriptions as the lag and unacked metrics see them. */
   subscriptions: OpenSubscriptions;
-  /** Group-less reads for tail and query, and topic creation for CreateStream. */
-  reader: ReaderPort;
   /** Kafka SASL credentials: static, or from Vault with renewal and rotation. */
   credentials: CredentialSource;
-  health: HealthMonitor;
-  /** Request limits from config, one object per config (handlers cache schemas per deps). */
-  limits: { maxMessageBytes: number };
-  /** Prefix of generated subscriber ids. */
-  memberPrefix: string;
   /**
    * Closes everything in order: subscriptions (without leaving their groups: static members keep their partitions
    * across a restart), then the producer (after its last acknowledgment), then the other clients. Idempotent.

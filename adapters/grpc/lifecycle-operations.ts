@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig, type ConfigSources } from '../../core/config/load.ts';
 import { readInitializeConfig } from '../../core/config/struct.ts';
-import type { CallContext } from '../../handlers/shared/define.ts';
+import type { CallContext } from '../../core/call/context.ts';
 import { health } from '../../handlers/health.ts';
 import { interfaceDeclarations } from './interfaces.ts';
 import type { Runtime } from './runtime.ts';

@@ -3,7 +3,8 @@ import { PluginError } from '../../core/errors.ts';
 import { createDeps, type Deps, type ProcessScope } from './compose.ts';
 
 interface Operation {
-  abort: AbortController;
+  /** Ends the call with the given reason (the pipeline's Call, or any AbortController). */
+  abort: { abort(reason: PluginError): void };
   settled: Promise<unknown>;
 }
 
@@ -67,7 +68,7 @@ export class Runtime {
   }
 
   /** Runs a data operation so that Drain can wait for it and abort it. */
-  async track<T>(abort: AbortController, run: () => Promise<T>): Promise<T> {
+  async track<T>(abort: Operation['abort'], run: () => Promise<T>): Promise<T> {
     const settled = run();
     const op: Operation = { abort, settled: settled.catch(() => undefined) };
     this.#inflight.add(op);

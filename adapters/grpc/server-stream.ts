@@ -1,10 +1,10 @@
 import { Metadata, type handleServerStreamingCall, type ServerWritableStream } from '@grpc/grpc-js';
-import { isPluginError, PluginError } from '../../core/errors.ts';
-import type { CallContext } from '../../handlers/shared/define.ts';
-import { callContext } from './call-context.ts';
+import type { CallContext } from '../../core/call/context.ts';
+import { openCall } from '../../core/call/pipeline.ts';
+import type { PluginError } from '../../core/errors.ts';
+import { callStart } from './call-context.ts';
 import { assertDecoded } from './strict-decode.ts';
-import { recordOutcome, toPluginError } from '../../core/call-outcome.ts';
-import { statusName, toServiceError } from './errors.ts';
+import { cancelledByCaller, draining, grpcCallScope, toServiceError } from './errors.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface ServerStreamOptions {
@@ -35,7 +35,8 @@ function writable(call: ServerWritableStream<unknown, unknown>, signal: AbortSig
  * itself first (its promise); response headers then tell the caller the stream is live. The wrapper owns flow
  * control: it pulls the next message only after the previous write was accepted, and waits for `drain` when
  * `write()` reports a full buffer, so a slow reader bounds memory. Cancellation aborts the handler's signal and ends
- * its generator; any error is mapped through the one error table and sent exactly once. Metrics and logs as unary.
+ * its generator; any error is mapped through the one error table and sent exactly once. Context, metrics and the log
+ * line come from the call pipeline (core/call), as for unary calls.
  */
 export function serverStream<Req, Res>(
   runtime: Runtime,
@@ -43,85 +44,62 @@ export function serverStream<Req, Res>(
   run: (request: Req, ctx: CallContext) => Promise<AsyncIterable<Res>>,
   options: ServerStreamOptions,
 ): handleServerStreamingCall<Req, Res> {
+  const scope = grpcCallScope(runtime.scope);
   return (call: ServerWritableStream<Req, Res>) => {
-    const { log, metrics } = runtime.scope;
-    const { ctx, abort, dispose } = callContext(call, log, operation);
-    const started = process.hrtime.bigint();
+    // Drain ends these streams at once (Tail: resume from the last cursor): the runtime's signal is one of the call's.
+    const c = openCall(callStart(call, operation, options.endOnDrain === true ? [runtime.drainSignal] : undefined), scope);
+    const { ctx } = c;
     let cancelled = false;
     let sent = 0;
-    call.on('cancelled', () => (cancelled = true));
-    const finish = (code: number, error?: PluginError) => recordOutcome(metrics, ctx.log, { operation, status: statusName(code), started, error, fields: { messages: sent } });
-    // Drain ends these streams at once (Tail: resume from the last cursor); told by the runtime's signal, not polled.
-    const drained = runtime.drainSignal;
-    const onDrain = () => abort.abort(drained.reason);
-    if (options.endOnDrain === true) {
-      if (drained.aborted) onDrain();
-      else drained.addEventListener('abort', onDrain, { once: true });
-    }
+    call.on('cancelled', () => {
+      cancelled = true;
+      c.abort(cancelledByCaller());
+    });
 
     const pump = async (): Promise<void> => {
       const iterable = await run(call.request, ctx);
       const iterator = iterable[Symbol.asyncIterator]();
       try {
         // The caller may have gone while the handler positioned itself.
-        if (abort.signal.aborted) return;
+        if (ctx.signal.aborted) return;
         const metadata = new Metadata();
         metadata.set('x-request-id', ctx.requestId);
         call.sendMetadata(metadata);
         for (;;) {
           const next = await iterator.next();
-          if (next.done === true || abort.signal.aborted) break;
+          if (next.done === true || ctx.signal.aborted) break;
           sent++;
-          if (!call.write(next.value)) await writable(call, abort.signal);
+          if (!call.write(next.value)) await writable(call, ctx.signal);
         }
       } finally {
         // Ends the handler's generator (its finally releases the Kafka connections) whatever ended the loop.
         await iterator.return?.();
       }
     };
-    const exec = (): Promise<void> => {
-      try {
-        assertDecoded(call.request);
-      } catch (err) {
-        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-      }
-      if (options.data && (runtime.draining || runtime.stopping)) {
-        return Promise.reject(new PluginError('UNAVAILABLE', 'the plugin is draining and accepts no new requests', { retryable: true }));
-      }
-      return options.data ? runtime.track(abort, pump) : pump();
+    const exec = async (): Promise<void> => {
+      assertDecoded(call.request);
+      if (!options.data) return pump();
+      if (runtime.draining || runtime.stopping) throw draining();
+      return runtime.track(c, pump);
     };
-    /** Why the call ended when the signal fired, as the caller should see it. */
-    const abortError = (): PluginError => {
-      const reason: unknown = abort.signal.reason;
-      if (isPluginError(reason)) return reason;
-      return new PluginError('UNAVAILABLE', `the stream was ended: ${reason instanceof Error ? reason.message : String(reason)}`, { retryable: true });
-    };
+    const fields = () => ({ messages: sent });
     const fail = (error: PluginError) => {
-      const serviceError = toServiceError(error, ctx.requestId);
-      finish(serviceError.code ?? 13, error);
-      call.emit('error', serviceError);
+      c.end(error, { fields: fields() });
+      call.emit('error', toServiceError(error, ctx.requestId));
     };
-    // grpc-js reports a passed deadline as a cancellation; the caller sees DEADLINE_EXCEEDED, so do our metrics.
-    const gone = () => finish(ctx.deadline !== undefined && Date.now() >= ctx.deadline ? 4 : 1);
-    exec()
-      .then(
-        () => {
-          if (cancelled) gone();
-          else if (abort.signal.aborted) fail(abortError());
-          else {
-            finish(0);
-            call.end();
-          }
-        },
-        (err: unknown) => {
-          // A cancelled caller is gone: nothing can be sent, only recorded.
-          if (cancelled) gone();
-          else fail(abort.signal.aborted ? abortError() : toPluginError(err));
-        },
-      )
-      .finally(() => {
-        drained.removeEventListener('abort', onDrain);
-        dispose();
-      });
+    // A cancelled caller is gone: nothing can be sent, only recorded. grpc-js reports a passed deadline as a
+    // cancellation; the caller sees DEADLINE_EXCEEDED, so do our metrics.
+    const gone = () => c.end(undefined, { status: ctx.deadline !== undefined && Date.now() >= ctx.deadline ? 'DEADLINE_EXCEEDED' : 'CANCELLED', fields: fields() });
+    exec().then(
+      () => {
+        if (cancelled) gone();
+        else if (ctx.signal.aborted) fail(c.errorOf(undefined));
+        else {
+          c.end(undefined, { fields: fields() });
+          call.end();
+        }
+      },
+      (err: unknown) => (cancelled ? gone() : fail(c.errorOf(err))),
+    );
   };
 }

@@ -1,10 +1,9 @@
 import type { handleUnaryCall, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
-import { PluginError } from '../../core/errors.ts';
-import type { CallContext } from '../../handlers/shared/define.ts';
-import { callContext } from './call-context.ts';
+import type { CallContext } from '../../core/call/context.ts';
+import { openCall } from '../../core/call/pipeline.ts';
+import { callStart } from './call-context.ts';
 import { assertDecoded } from './strict-decode.ts';
-import { recordOutcome, toPluginError } from '../../core/call-outcome.ts';
-import { statusName, toServiceError } from './errors.ts';
+import { cancelledByCaller, draining, grpcCallScope, toServiceError } from './errors.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface UnaryOptions {
@@ -14,8 +13,8 @@ export interface UnaryOptions {
 
 /**
  * Wraps an async function as a grpc-js unary handler. grpc-js ignores a rejected promise (the call would hang until
- * its deadline), so this wrapper owns the outcome: it awaits, maps any error through the one error table, answers
- * exactly once, records metrics and logs failures with operation, status, duration and request id.
+ * its deadline), so this wrapper owns the answer: it awaits, maps any error through the one error table and answers
+ * exactly once; the call pipeline (core/call) gives the context and records metrics and the log line.
  */
 export function unary<Req, Res>(
   runtime: Runtime,
@@ -23,29 +22,26 @@ export function unary<Req, Res>(
   run: (request: Req, ctx: CallContext) => Promise<Res>,
   options: UnaryOptions,
 ): handleUnaryCall<Req, Res> {
+  const scope = grpcCallScope(runtime.scope);
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-    const { log, metrics } = runtime.scope;
-    const { ctx, abort, dispose } = callContext(call, log, operation);
-    const started = process.hrtime.bigint();
-    const finish = (code: number, error?: PluginError) => recordOutcome(metrics, ctx.log, { operation, status: statusName(code), started, error });
+    const c = openCall(callStart(call, operation), scope);
+    call.on('cancelled', () => c.abort(cancelledByCaller()));
     const exec = async (): Promise<Res> => {
       assertDecoded(call.request);
-      if (options.data && (runtime.draining || runtime.stopping)) {
-        throw new PluginError('UNAVAILABLE', 'the plugin is draining and accepts no new requests', { retryable: true });
-      }
-      return options.data ? runtime.track(abort, () => run(call.request, ctx)) : run(call.request, ctx);
+      if (!options.data) return run(call.request, c.ctx);
+      if (runtime.draining || runtime.stopping) throw draining();
+      return runtime.track(c, () => run(call.request, c.ctx));
     };
     exec().then(
       (response) => {
-        finish(0);
+        c.end();
         callback(null, response);
       },
       (err: unknown) => {
-        const error = toPluginError(err);
-        const serviceError = toServiceError(error, ctx.requestId);
-        finish(serviceError.code ?? 13, error);
-        callback(serviceError, null);
+        const error = c.errorOf(err);
+        c.end(error);
+        callback(toServiceError(error, c.ctx.requestId), null);
       },
-    ).finally(dispose);
+    );
   };
 }

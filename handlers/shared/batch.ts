@@ -21,6 +21,15 @@ export function stopTime(ctx: CallContext, maxWaitMs: number, reserveMs: number)
   return ctx.deadline === undefined ? wanted : Math.min(wanted, ctx.deadline - reserveMs);
 }
 
+/**
+ * The context a batch hands its stream handler: the call's, with a signal that also fires when the batch is complete
+ * (`abort`, which `collect` fires), so the handler stops waiting for the broker either way.
+ */
+export function batchContext(ctx: CallContext): { ctx: CallContext; abort: AbortController } {
+  const abort = new AbortController();
+  return { ctx: { ...ctx, signal: AbortSignal.any([ctx.signal, abort.signal]) }, abort };
+}
+
 /** Where a batch stops: count, time, bytes. */
 export interface Bounds<T> {
   /** Most items to return. */
@@ -33,20 +42,22 @@ export interface Bounds<T> {
 }
 
 /**
- * Pulls items until `max`, the byte budget or the time `until`, then ends the stream: it aborts `abort` (the
- * handler's signal, which ends its wait for the broker) and returns the iterator, so the handler's `finally` releases
+ * Pulls items until `max`, the byte budget or the time `until`, then ends the stream: it aborts `abort` (and so
+ * the handler's signal, which ends its wait for the broker) and returns the iterator, so the handler's `finally` releases
  * what it holds (fetch connections, group membership) before the answer goes out. An item that arrives after the stop
  * was decided is dropped, not returned: the handler delivers it again from the same position (tail cursor, group
  * offset), so nothing is lost.
  */
-export async function collect<T>(source: AsyncIterable<T>, bounds: Bounds<T>, abort: AbortController): Promise<T[]> {
+export async function collect<T>(source: AsyncIterable<T>, bounds: Bounds<T>, batch: { ctx: CallContext; abort: AbortController }): Promise<T[]> {
+  const { abort } = batch;
+  const { signal } = batch.ctx;
   const iterator = source[Symbol.asyncIterator]();
   const items: T[] = [];
   let bytes = 0;
   let pulled = false;
   let timer: NodeJS.Timeout | undefined;
   try {
-    while (items.length < bounds.max && !abort.signal.aborted) {
+    while (items.length < bounds.max && !signal.aborted) {
       const left = bounds.until - Date.now();
       if (left <= 0) break;
       pulled = true;
@@ -68,7 +79,7 @@ export async function collect<T>(source: AsyncIterable<T>, bounds: Bounds<T>, ab
     }
   } finally {
     clearTimeout(timer);
-    if (!abort.signal.aborted) abort.abort(new Error('the batch is complete'));
+    if (!signal.aborted) abort.abort(new Error('the batch is complete'));
     // A generator that never started would skip its own finally on return(): start it, so it cleans up.
     if (!pulled) await iterator.next().catch(() => undefined);
     await iterator.return?.();

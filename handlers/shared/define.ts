@@ -1,15 +1,8 @@
 import type { z } from 'zod';
 import { invalidArgument, showValue, type FieldViolation } from '../../core/errors.ts';
-import type { Logger } from '../../core/logger.ts';
+import type { CallContext } from '../../core/call/context.ts';
 
-/** Per-call data: never long-lived collaborators, never transport types. */
-export interface CallContext {
-  signal: AbortSignal;
-  /** Absolute deadline (ms since epoch), when the caller set one. */
-  deadline?: number;
-  log: Logger;
-  requestId: string;
-}
+export type { CallContext };
 
 /** A schema, or one built from deps when limits come from configuration (built once per deps object). */
 export type InputSchema<Deps, In extends z.ZodType> = In | ((deps: Deps) => In);

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import type { CallContext } from '../../handlers/shared/define.ts';
+import type { CallContext } from '../../core/call/context.ts';
 
 /** A handler call context for unit tests: silent logger, no deadline. */
 export function testContext(overrides: Partial<CallContext> = {}): CallContext {

@@ -41,6 +41,14 @@ describe('architecture: imports flow adapters → handlers → core', () => {
     if (usesVault) expect(file.startsWith('core/secrets/')).toBe(true);
   });
 
+  // Swapping the client library means new files in core/kafka/ and nothing else (tests of core/kafka/ aside).
+  it.each([...files('core'), ...files('handlers'), ...files('adapters'), 'build.mjs'].filter((f) => !f.startsWith('core/kafka/')))(
+    '%s names neither the Kafka client library nor a core/kafka/platformatic-* module',
+    (file) => {
+      expect(readFileSync(join(root, file), 'utf8')).not.toMatch(/platformatic/i);
+    },
+  );
+
   it('handlers read no process.env', () => {
     for (const file of files('handlers')) expect(readFileSync(join(root, file), 'utf8')).not.toMatch(/process\.env/);
   });

@@ -1,4 +1,4 @@
-import type { CallContext } from '../../../handlers/shared/define.ts';
+import type { CallContext } from '../../../core/call/context.ts';
 import type { LifecycleOperations } from '../lifecycle-operations.ts';
 import { structToJson } from '../struct.ts';
 import type { PatternMessage, ProxyCommand } from './proto.ts';

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { collect } from '../../../handlers/shared/batch.ts';
+import { batchContext, collect } from '../../../handlers/shared/batch.ts';
+import { testContext } from '../../support/context.ts';
 import type { FunctionError } from '../../../adapters/function/errors.ts';
 import { eventHandler } from '../../../adapters/function/handler.ts';
-import { fakeRuntime, lambdaContext } from '../adapters/function/fake-runtime.ts';
+import { fakeFunctionRuntime as fakeRuntime, lambdaContext } from '../../support/fake-runtime.ts';
 
 interface Event { offset: string; partition: number; payload: string; cursor: string }
 interface Tail { events: Event[]; cursor: string }
@@ -147,10 +148,10 @@ describe('bounded collection', () => {
   it('stops at the count, the byte budget (always taking the first item) or the time, and always ends the stream', async () => {
     const log: string[] = [];
     const far = Date.now() + 10_000;
-    expect(await collect(numbers(log), { max: 3, until: far, maxBytes: 1e9, sizeOf: () => 1 }, new AbortController())).toEqual([0, 1, 2]);
-    expect(await collect(numbers(log), { max: 10, until: far, maxBytes: 10, sizeOf: () => 4 }, new AbortController())).toEqual([0, 1]);
-    expect(await collect(numbers(log), { max: 10, until: far, maxBytes: 1, sizeOf: () => 4 }, new AbortController())).toEqual([0]);
-    const timed = await collect(numbers(log, 40), { max: 100, until: Date.now() + 100, maxBytes: 1e9, sizeOf: () => 1 }, new AbortController());
+    expect(await collect(numbers(log), { max: 3, until: far, maxBytes: 1e9, sizeOf: () => 1 }, batchContext(testContext()))).toEqual([0, 1, 2]);
+    expect(await collect(numbers(log), { max: 10, until: far, maxBytes: 10, sizeOf: () => 4 }, batchContext(testContext()))).toEqual([0, 1]);
+    expect(await collect(numbers(log), { max: 10, until: far, maxBytes: 1, sizeOf: () => 4 }, batchContext(testContext()))).toEqual([0]);
+    const timed = await collect(numbers(log, 40), { max: 100, until: Date.now() + 100, maxBytes: 1e9, sizeOf: () => 1 }, batchContext(testContext()));
     expect(timed.length).toBeGreaterThanOrEqual(1);
     expect(timed.length).toBeLessThanOrEqual(3);
     expect(log).toEqual(['finally', 'finally', 'finally', 'finally']);
@@ -158,9 +159,21 @@ describe('bounded collection', () => {
 
   it('starts a stream it never pulled from, so the handler still releases what it holds', async () => {
     const log: string[] = [];
-    const abort = new AbortController();
-    expect(await collect(numbers(log), { max: 0, until: 0, maxBytes: 0, sizeOf: () => 0 }, abort)).toEqual([]);
+    const batch = batchContext(testContext());
+    expect(await collect(numbers(log), { max: 0, until: 0, maxBytes: 0, sizeOf: () => 0 }, batch)).toEqual([]);
     expect(log).toEqual(['finally']);
-    expect(abort.signal.aborted).toBe(true);
+    expect(batch.ctx.signal.aborted).toBe(true);
+  });
+});
+
+describe('a batch context', () => {
+  it('fires when the call ends and when the batch is complete, with the reason of whichever came first', () => {
+    const call = new AbortController();
+    const batch = batchContext(testContext({ signal: call.signal }));
+    call.abort(new Error('deadline'));
+    expect((batch.ctx.signal.reason as Error).message).toBe('deadline');
+    const done = batchContext(testContext());
+    done.abort.abort(new Error('complete'));
+    expect((done.ctx.signal.reason as Error).message).toBe('complete');
   });
 });

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { FunctionError } from '../../../../adapters/function/errors.ts';
 import { eventHandler } from '../../../../adapters/function/handler.ts';
 import type { HttpResponse } from '../../../../adapters/function/http-event.ts';
-import { invocationContext } from '../../../../adapters/function/invocation.ts';
+import { invocationStart } from '../../../../adapters/function/invocation.ts';
+import { openCall } from '../../../../core/call/pipeline.ts';
 import { PluginError } from '../../../../core/errors.ts';
 import { testContext } from '../../../support/context.ts';
-import { fakeRuntime, lambdaContext } from './fake-runtime.ts';
+import { fakeFunctionRuntime as fakeRuntime, lambdaContext } from '../../../support/fake-runtime.ts';
 
 const thrown = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a FunctionError'); }, (e: unknown) => e as FunctionError);
 
@@ -157,16 +158,17 @@ describe('the connection cache in the runtime', () => {
 describe('the invocation deadline', () => {
   it('is the time Lambda has left minus the safety margin (at most a fifth of it), and aborts the call then', async () => {
     const log = testContext().log;
-    const long = invocationContext({ getRemainingTimeInMillis: () => 10_000 }, log, 'publish', { safetyMarginMs: 500 });
+    const long = openCall(invocationStart({ getRemainingTimeInMillis: () => 10_000 }, 'publish', { safetyMarginMs: 500 }), { log });
     expect(long.ctx.deadline! - Date.now()).toBeGreaterThan(9_400);
     expect(long.ctx.deadline! - Date.now()).toBeLessThanOrEqual(9_500);
-    long.dispose();
-    const short = invocationContext({ getRemainingTimeInMillis: () => 100, awsRequestId: 'aws-1' }, log, 'publish', { safetyMarginMs: 500 });
+    long.end();
+    const short = openCall(invocationStart({ getRemainingTimeInMillis: () => 100, awsRequestId: 'aws-1' }, 'publish', { safetyMarginMs: 500 }), { log });
     expect(short.ctx.requestId).toBe('aws-1');
     expect(short.ctx.deadline! - Date.now()).toBeLessThanOrEqual(80);
     await new Promise((r) => setTimeout(r, 120));
     expect(short.ctx.signal.aborted).toBe(true);
-    short.dispose();
-    expect(invocationContext(undefined, log, 'publish', { safetyMarginMs: 500 }).ctx.deadline).toBeUndefined();
+    expect(short.errorOf(new Error('cut short'))).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    short.end();
+    expect(invocationStart(undefined, 'publish', { safetyMarginMs: 500 }).deadline).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FunctionError } from '../../../../adapters/function/errors.ts';
 import { kafkaEventHandler } from '../../../../adapters/function/handler.ts';
 import type { KafkaEventRecord } from '../../../../adapters/function/kafka-event.ts';
-import { fakeRuntime, lambdaContext } from './fake-runtime.ts';
+import { fakeFunctionRuntime as fakeRuntime, lambdaContext } from '../../../support/fake-runtime.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 

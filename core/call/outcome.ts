@@ -1,6 +1,6 @@
-import { PluginError, isPluginError } from './errors.ts';
-import type { Logger } from './logger.ts';
-import type { Metrics } from './metrics/metrics.ts';
+import { PluginError, isPluginError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 
 /** Any thrown value → a PluginError (unknown errors become INTERNAL, keeping the original as cause). */
 export function toPluginError(error: unknown): PluginError {

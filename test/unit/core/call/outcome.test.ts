@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { callerMessage, recordOutcome, toPluginError } from '../../../core/call-outcome.ts';
-import { PluginError } from '../../../core/errors.ts';
-import { createLogger } from '../../../core/logger.ts';
-import { createMetrics } from '../../../core/metrics/metrics.ts';
-import { SecretScrubber } from '../../../core/secrets/scrubber.ts';
+import { callerMessage, recordOutcome, toPluginError } from '../../../../core/call/outcome.ts';
+import { PluginError } from '../../../../core/errors.ts';
+import { createLogger } from '../../../../core/logger.ts';
+import { createMetrics } from '../../../../core/metrics/metrics.ts';
+import { SecretScrubber } from '../../../../core/secrets/scrubber.ts';
 
 function setup() {
   const lines: Record<string, unknown>[] = [];

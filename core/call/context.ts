@@ -1,0 +1,11 @@
+import type { Logger } from '../logger.ts';
+
+/** Per-call data handed to a handler: never long-lived collaborators, never transport types. */
+export interface CallContext {
+  /** Fires when the call must end: its deadline, the caller going away, or the runtime ending it (drain, stop). */
+  signal: AbortSignal;
+  /** Absolute deadline (ms since epoch), when the caller set one. */
+  deadline?: number;
+  log: Logger;
+  requestId: string;
+}
