@@ -32,15 +32,24 @@ export const publishBatch = defineHandler({
     const built = input.messages.map((m) => toRecord(m, deps.newId));
     await checkPartitions(deps.reader, built.map((b) => b.record), (i) => `messages[${i}].partition`);
     const outcomes = await beforeDeadline(deps.producer.produce(built.map((b) => b.record), { signal: ctx.signal }), ctx, 'publish batch');
+    // Counted once per topic and code for the batch, not per record (a labelled inc costs more than the record).
+    const produced = new Map<string, number>();
+    const failed = new Map<string, { topic: string; code: string; n: number }>();
     const results = outcomes.map((outcome, index): BatchItemResult => {
       const { record, messageId } = built[index]!;
       if (outcome.ok) {
-        deps.metrics.messagesProduced.inc({ topic: record.topic });
+        produced.set(record.topic, (produced.get(record.topic) ?? 0) + 1);
         return { index, success: true, result: toResult(messageId, outcome.ack) };
       }
-      deps.metrics.deliveryErrors.inc({ topic: record.topic, code: codeOf(outcome.error) });
-      return { index, success: false, error_code: codeOf(outcome.error), error: outcome.error.message };
+      const code = codeOf(outcome.error);
+      const key = `${record.topic}\0${code}`;
+      const tally = failed.get(key) ?? { topic: record.topic, code, n: 0 };
+      tally.n++;
+      failed.set(key, tally);
+      return { index, success: false, error_code: code, error: outcome.error.message };
     });
+    for (const [topic, n] of produced) deps.metrics.messagesProduced.inc({ topic }, n);
+    for (const { topic, code, n } of failed.values()) deps.metrics.deliveryErrors.inc({ topic, code }, n);
     return { results };
   },
 });

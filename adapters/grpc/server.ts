@@ -7,6 +7,7 @@ import { probeHandler } from './probes.ts';
 import { readDescriptorSet } from './descriptor-set.ts';
 import { indexDescriptorSet } from './descriptors.ts';
 import { lenientDecoding } from './strict-decode.ts';
+import { withHotCodecs } from './wire/hot-codecs.ts';
 import { addHealthService, healthServiceNames } from './health-service.ts';
 import { dataServiceNames } from './interfaces.ts';
 import { pubsubService } from './pubsub-service.ts';
@@ -71,7 +72,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     defaultTimeoutMs: options.graceMs,
   }));
   grpc.addService(service(definitions, 'prism.interfaces.pubsub.PubSubBasicInterface'), pubsubService(runtime));
-  grpc.addService(service(definitions, 'prism.interfaces.queue.QueueBasicInterface'), queueService(runtime));
+  grpc.addService(withHotCodecs(service(definitions, 'prism.interfaces.queue.QueueBasicInterface'), () => runtime.deps.limits), queueService(runtime));
   grpc.addService(service(definitions, 'prism.interfaces.stream.StreamBasicInterface'), streamService(runtime));
   const health = addHealthService(grpc, runtime, [...healthServiceNames, ...dataServiceNames]);
   // Reflection describes what buf compiled at build time (not what proto-loader parsed for the codecs above), and

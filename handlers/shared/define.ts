@@ -4,6 +4,20 @@ import type { CallContext } from '../../core/call/context.ts';
 
 export type { CallContext };
 
+const prevalidatedKey = Symbol('prism.prevalidated');
+
+/**
+ * A request an adapter's decoder already validated exactly as the operation's schema would (the hot gRPC decoders,
+ * adapters/grpc/wire/), for the limits object of the deps it will run with: the handler skips its schema then.
+ */
+export interface Prevalidated {
+  readonly [prevalidatedKey]: { operation: string; limits: object; value: unknown };
+}
+
+export function prevalidated(operation: string, limits: object, value: unknown): Prevalidated {
+  return { [prevalidatedKey]: { operation, limits, value } };
+}
+
 /** A schema, or one built from deps when limits come from configuration (built once per deps object). */
 export type InputSchema<Deps, In extends z.ZodType> = In | ((deps: Deps) => In);
 
@@ -48,6 +62,12 @@ export function defineHandler<Deps, In extends z.ZodType, Out>(spec: {
     return schema;
   };
   const handler = async (deps: Deps, raw: unknown, ctx: CallContext): Promise<Out> => {
+    const pre = (raw as Partial<Prevalidated> | null | undefined)?.[prevalidatedKey];
+    if (pre !== undefined) {
+      // Validated for other limits (the plugin was reconfigured in between): the schema decides, on the same values.
+      if (pre.operation === spec.operation && pre.limits === (deps as { limits?: object }).limits) return spec.run(deps, pre.value as z.output<In>, ctx);
+      raw = pre.value;
+    }
     const parsed = schemaFor(deps).safeParse(raw);
     if (!parsed.success) throw invalidArgument(violationsOf(parsed.error, raw), parsed.error);
     return spec.run(deps, parsed.data, ctx);
