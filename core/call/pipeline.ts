@@ -52,7 +52,7 @@ export class Call {
       this.#timer.unref();
     }
     const ends = start.endOn ?? [];
-    // AbortSignal.any holds its composite only weakly (Node 24 releases it after the call; measured, ADR 0006).
+    // AbortSignal.any holds its composite only weakly: Node 24 releases it after the call (measured, ADR 0007).
     const signal = ends.length === 0 ? this.#own.signal : AbortSignal.any([this.#own.signal, ...ends]);
     let child: Logger | undefined;
     this.ctx = {
