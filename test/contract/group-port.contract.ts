@@ -39,7 +39,7 @@ async function until(what: string, done: () => boolean, ms = 20_000): Promise<vo
 /**
  * What every GroupPort owes the queue session, its fetch loop and the function-mode handlers (consume_batch, ack,
  * seek, offsets): membership that reports every ownership change and where each partition starts, commits only by
- * the owner, and the group's offsets. The fake runs it in the unit project, the platformatic groups against the
+ * the owner, and the group's offsets. The fake runs it in the unit project, the real adapter against the
  * real broker in the integration project.
  */
 export function groupPortContract(name: string, make: () => GroupFixture) {

@@ -43,7 +43,7 @@ async function readBack(reader: ReaderPort, topic: string, partition: number, fr
 /**
  * What every ProducerPort owes publish, append and the dead-letter writer: one answer per record, in order, only
  * once the record is stored, with where it was stored; failures of single records as outcomes, not rejections. The
- * fake runs it in the unit project, the platformatic producer against the real broker in the integration project.
+ * fake runs it in the unit project, the real adapter against the real broker in the integration project.
  */
 export function producerPortContract(name: string, make: () => ProducerFixture) {
   describe(`ProducerPort contract: ${name}`, () => {

@@ -32,7 +32,7 @@ async function drain(fetcher: Fetcher, from: Map<number, string>, end: number, r
 
 /**
  * What every ReaderPort owes the tail, query and create-stream handlers. The fake runs it in the unit project, the
- * platformatic reader against the real broker in the integration project.
+ * real adapter against the real broker in the integration project.
  */
 export function readerPortContract(name: string, make: () => ReaderFixture) {
   describe(`ReaderPort contract: ${name}`, () => {

@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Admin } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kafkaAdmin } from '../support/kafka-admin.ts';
 import { startPluginProcess, type PluginProcess } from '../support/plugin-process.ts';
 import { privateBroker, type PrivateBroker } from '../support/private-broker.ts';
 import { claimPorts, type PortSlot } from './support/port-slot.ts';
@@ -56,8 +56,8 @@ afterAll(async () => {
   if (plugin !== undefined) await stopKeepingLog(plugin, join(stateDir, 'plugin.log'));
   // The broker's data is kept between runs (a restart is faster than a format): drop this run's topic so it stays small.
   if (topic !== undefined && broker !== undefined) {
-    const admin = new Admin({ clientId: 'faults-restart-cleanup', bootstrapBrokers: [broker.brokers], retries: 1, requestTimeout: 5_000 });
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    const admin = kafkaAdmin(broker.brokers, { clientId: 'faults-restart-cleanup', retries: 1, requestTimeoutMs: 5_000 });
+    await admin.deleteTopics([topic]).catch(() => undefined);
     await admin.close().catch(() => undefined);
   }
   await broker?.down();

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Admin } from '@platformatic/kafka';
 import fc from 'fast-check';
 import type protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -10,6 +9,7 @@ import { jsonName } from '../../adapters/function/json-fields.ts';
 import { operations } from '../../adapters/function/operations.ts';
 import { protoTypes } from '../../adapters/function/proto-root.ts';
 import { FunctionRuntime } from '../../adapters/function/runtime.ts';
+import { kafkaAdmin, type KafkaAdmin } from '../support/kafka-admin.ts';
 import { captureLines } from '../support/test-logs.ts';
 
 /**
@@ -30,7 +30,7 @@ const group = `${prefix}-g`;
 
 let runtime: FunctionRuntime;
 let handler: ReturnType<typeof eventHandler>;
-let admin: Admin;
+let admin: KafkaAdmin;
 
 const context = () => {
   const until = Date.now() + 10_000;
@@ -374,8 +374,8 @@ beforeAll(async () => {
   const log = captureLines(`fuzz-function-${run}`);
   runtime = new FunctionRuntime({ env: { KAFKA_BROKERS: brokers, PRISM_LOG_LEVEL: 'warn' }, logWrite: log });
   handler = eventHandler(runtime);
-  admin = new Admin({ clientId: `${prefix}-check`, bootstrapBrokers: brokers.split(',') });
-  await admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 });
+  admin = kafkaAdmin(brokers, { clientId: `${prefix}-check` });
+  await admin.createTopic(topic, { partitions: 3, replicas: 1 });
   expect(await endOffsets()).toEqual([0n, 0n, 0n]);
 });
 
@@ -385,8 +385,7 @@ afterAll(async () => {
 });
 
 async function endOffsets(): Promise<bigint[]> {
-  const [t] = await admin.listOffsets({ topics: [{ name: topic, partitions: [0, 1, 2].map((partitionIndex) => ({ partitionIndex, timestamp: -1n })) }] });
-  return (t?.partitions ?? []).map((p) => p.offset);
+  return admin.endOffsets(topic);
 }
 
 const seeds = { events: 20261211, corrupt: 20261212, http: 20261213 };
@@ -452,9 +451,9 @@ describe('fuzzing the function entry with fast-check: every malformed event gets
     expect(unexpected).toEqual([]);
     expect(await handler({ operation: 'health' }, context())).toMatchObject({ status: 'HEALTH_STATUS_HEALTHY' });
     expect(await endOffsets()).toEqual([0n, 0n, 0n]);
-    const topics = (await admin.listTopics({ includeInternals: false })).filter((t) => t.startsWith(prefix));
+    const topics = (await admin.topics()).filter((t) => t.startsWith(prefix));
     expect(topics).toEqual([topic]);
-    const groups = [...(await admin.listGroups()).keys()].filter((g) => g.startsWith(prefix));
+    const groups = (await admin.groups()).filter((g) => g.startsWith(prefix));
     expect(groups).toEqual([]);
   });
 });

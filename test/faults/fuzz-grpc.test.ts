@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { Admin } from '@platformatic/kafka';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call, client } from '../support/grpc-client.ts';
+import { kafkaAdmin, type KafkaAdmin } from '../support/kafka-admin.ts';
 import { startPlugin, type TestPlugin } from '../support/plugin.ts';
 
 /**
@@ -432,7 +432,7 @@ const allowed = new Set<status>([status.INVALID_ARGUMENT, status.OUT_OF_RANGE]);
 
 let plugin: TestPlugin;
 let raw: Client;
-let admin: Admin;
+let admin: KafkaAdmin;
 /** prism_requests_total lines with status OK after set-up (the CreateStream of the topic): no fuzz request may add one. */
 let okBefore: string[];
 const okLines = async () => (await plugin.runtime.scope.metrics.registry.getSingleMetricAsString('prism_requests_total')).split('\n').filter((l) => l.includes('status="OK"'));
@@ -507,8 +507,7 @@ function check(rpc: Rpc, what: string, answer: Answer, names: RegExp, codes = al
 }
 
 async function endOffsets(name: string): Promise<bigint[]> {
-  const [t] = await admin.listOffsets({ topics: [{ name, partitions: [0, 1, 2].map((partitionIndex) => ({ partitionIndex, timestamp: -1n })) }] });
-  return (t?.partitions ?? []).map((p) => p.offset);
+  return admin.endOffsets(name);
 }
 
 beforeAll(async () => {
@@ -516,7 +515,7 @@ beforeAll(async () => {
   plugin = await startPlugin({ KAFKA_BROKERS: brokers });
   plugin.runtime.start();
   raw = new Client(plugin.address, credentials.createInsecure());
-  admin = new Admin({ clientId: `${prefix}-check`, bootstrapBrokers: brokers.split(',') });
+  admin = kafkaAdmin(brokers, { clientId: `${prefix}-check` });
   const stream = client(plugin.address, 'prism.interfaces.stream.StreamBasicInterface');
   await call(stream, 'CreateStream', { topic, partitions: 3, replication_factor: 1 });
   stream.close();
@@ -620,9 +619,9 @@ describe('fuzzing every data RPC with fast-check: each malformed request gets a 
     expect(tally.size).toBe(rpcs.length);
 
     expect(await endOffsets(topic)).toEqual([0n, 0n, 0n]);
-    const topics = (await admin.listTopics({ includeInternals: false })).filter((t) => t.startsWith(prefix));
+    const topics = (await admin.topics()).filter((t) => t.startsWith(prefix));
     expect(topics).toEqual([topic]);
-    const groups = [...(await admin.listGroups()).keys()].filter((g) => g.startsWith(prefix));
+    const groups = (await admin.groups()).filter((g) => g.startsWith(prefix));
     expect(groups).toEqual([]);
     const registry = plugin.runtime.scope.metrics.registry;
     for (const metric of ['kafka_plugin_messages_produced_total', 'kafka_plugin_delivery_errors_total']) {

@@ -1,7 +1,6 @@
 import { groupMemberCount } from '../support/group-members.ts';
 import { randomUUID } from 'node:crypto';
 import type { Client, ClientReadableStream } from '@grpc/grpc-js';
-import { Admin } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call } from '../support/grpc-client.ts';
 import { Ledger, loadSeconds, timeoutFor } from './support/ledger.ts';
@@ -277,7 +276,6 @@ describe('fault 5: slow and vanishing clients', () => {
 describe('fault 5: 1,000 concurrent streams opened and dropped', () => {
   it('(c) the plugin\'s memory, file descriptors, timers and group memberships return to their baseline', async () => {
     const plugin = await startMeasuredPlugin(env());
-    const admin = new Admin({ clientId: 'faults-slow-clients', bootstrapBrokers: inject('kafkaBrokers').split(',') });
     const clients: ClientProcess[] = [];
     const queue = separateClient(plugin.address, QUEUE);
     const streams = separateClient(plugin.address, STREAM);
@@ -334,7 +332,7 @@ describe('fault 5: 1,000 concurrent streams opened and dropped', () => {
 
       // What the plugin holds must go: connections, Kafka clients, group memberships, timers. Up to 8 idle fetch
       // connections may stay on purpose (the reader keeps that many pools for the next tail or query:
-      // idlePoolsKept in core/kafka/platformatic-reader.ts), hence the tolerance of 10.
+      // idlePoolsKept in the real reader adapter in core/kafka/), hence the tolerance of 10.
       const fdsBack = await until(() => plugin.stats().fds <= baseline.fds + 10, 30_000);
       let membersLeft = -1;
       const groupsEmpty = await (async () => {
@@ -407,7 +405,6 @@ describe('fault 5: 1,000 concurrent streams opened and dropped', () => {
       for (const c of clients) await c.kill();
       queue.close();
       streams.close();
-      await admin.close().catch(() => undefined);
       await plugin.stop();
     }
   }, timeoutFor(0, 180));

@@ -3,7 +3,7 @@ import type { ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionRuntime } from '../../adapters/function/runtime.ts';
 import { loadConfig } from '../../core/config/load.ts';
-import { createPlatformaticReader } from '../../core/kafka/platformatic-reader.ts';
+import { kafkaClients } from '../../core/kafka/index.ts';
 import { call, client, StreamReader } from '../support/grpc-client.ts';
 import { startPlugin } from '../support/plugin.ts';
 import { startPluginProcess } from '../support/plugin-process.ts';
@@ -37,7 +37,7 @@ const saslSslEnv = (caFile: string): Record<string, string> => ({
 
 /** What reached the broker, read back over its PLAINTEXT listener (independent of the TLS path under test). */
 async function recordsOnBroker(topic: string): Promise<string[]> {
-  const reader = createPlatformaticReader(loadConfig({ env: { KAFKA_BROKERS: broker.plaintext } }));
+  const reader = kafkaClients(loadConfig({ env: { KAFKA_BROKERS: broker.plaintext } })).reader();
   try {
     const ends = await reader.offsets(topic, 'latest').catch(() => new Map<number, string>());
     if ([...ends.values()].every((o) => o === '0')) return [];

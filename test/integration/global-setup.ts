@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../../core/config/load.ts';
-import { createPlatformaticKafka } from '../../core/kafka/platformatic.ts';
+import { kafkaClients } from '../../core/kafka/index.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -36,7 +36,7 @@ export default async function setup(project: TestProject): Promise<void> {
     local = infraAddresses();
   }
   const brokers = external ?? local.KAFKA_BROKERS ?? '127.0.0.1:9092';
-  const kafka = createPlatformaticKafka(loadConfig({ env: { KAFKA_BROKERS: brokers } }));
+  const kafka = kafkaClients(loadConfig({ env: { KAFKA_BROKERS: brokers } })).cluster();
   try {
     await kafka.ping({ timeoutMs: 10_000 });
   } catch (err) {

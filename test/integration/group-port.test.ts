@@ -3,7 +3,7 @@ import { loadConfig } from '../../core/config/load.ts';
 import { kafkaClients } from '../../core/kafka/index.ts';
 import { groupPortContract } from '../contract/group-port.contract.ts';
 
-groupPortContract('platformatic on the real broker', () => {
+groupPortContract('the real adapter on the real broker', () => {
   const clients = kafkaClients(loadConfig({ env: { KAFKA_BROKERS: inject('kafkaBrokers') } }));
   const groups = clients.groups();
   const reader = clients.reader();

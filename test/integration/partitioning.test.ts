@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../core/config/load.ts';
-import { createPlatformaticProducer } from '../../core/kafka/platformatic-producer.ts';
+import { kafkaClients } from '../../core/kafka/index.ts';
 import { call, client } from '../support/grpc-client.ts';
 import { kcatReadTopic, partitionsInOrder } from '../support/kcat-topic.ts';
 import { startPlugin, type TestPlugin } from '../support/plugin.ts';
@@ -71,7 +71,7 @@ describe('keyless partitioning over gRPC on the real broker', () => {
     const topic = `partitioning-${randomUUID()}`;
     await call(stream, 'CreateStream', { topic, partitions: 3, replication_factor: 1 });
     // The port directly: the gRPC handlers refuse such a partition before it reaches the producer.
-    const producer = createPlatformaticProducer(loadConfig({ env: { KAFKA_BROKERS: inject('kafkaBrokers') } }));
+    const producer = kafkaClients(loadConfig({ env: { KAFKA_BROKERS: inject('kafkaBrokers') } })).producer();
     try {
       const record = (value: string, partition?: number) => ({ topic, value: Buffer.from(value), headers: [], ...(partition === undefined ? {} : { partition }) });
       const outcomes = await producer.produce([record('a'), record('bad', 7), record('b')], {});

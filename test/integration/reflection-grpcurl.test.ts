@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Admin } from '@platformatic/kafka';
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { compileWithBuf, decodeFile } from '../support/compiled-protos.ts';
+import { kafkaAdmin } from '../support/kafka-admin.ts';
 import { startPlugin, type TestPlugin } from '../support/plugin.ts';
 
 const run = promisify(execFile);
@@ -28,8 +28,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await plugin.close();
   rmSync(work, { recursive: true, force: true });
-  const admin = new Admin({ clientId: 'reflection-grpcurl-cleanup', bootstrapBrokers: inject('kafkaBrokers').split(',') });
-  await admin.deleteTopics({ topics: [topic, stream] }).catch(() => undefined);
+  const admin = kafkaAdmin(inject('kafkaBrokers'), { clientId: 'reflection-grpcurl-cleanup' });
+  await admin.deleteTopics([topic, stream]).catch(() => undefined);
   await admin.close();
 });
 

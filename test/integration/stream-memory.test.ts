@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../core/config/load.ts';
-import { createPlatformaticProducer } from '../../core/kafka/platformatic-producer.ts';
+import { kafkaClients } from '../../core/kafka/index.ts';
 import { spawnNode, type Spawned } from '../support/process.ts';
 import { openTail, streamClient, unaryCall, type WireEvent } from '../support/stream-client.ts';
 
@@ -66,7 +66,7 @@ describe('a deliberately slow tail reader', () => {
     }, readEveryMs);
 
     const started = Date.now();
-    const producer = createPlatformaticProducer(loadConfig({ env: { KAFKA_BROKERS: inject('kafkaBrokers') } }));
+    const producer = kafkaClients(loadConfig({ env: { KAFKA_BROKERS: inject('kafkaBrokers') } })).producer();
     try {
       for (let sent = 0; sent < total; sent += batch) {
         const records = Array.from({ length: batch }, (_, i) => ({ topic, partition: (sent + i) % 3, value: Buffer.from(`event-${sent + i}`), headers: [] }));

@@ -3,8 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Client, ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../core/config/load.ts';
-import { createPlatformaticReader } from '../../core/kafka/platformatic-reader.ts';
-import type { ReaderPort } from '../../core/kafka/reader-port.ts';
+import { kafkaClients, type ReaderPort } from '../../core/kafka/index.ts';
 import { call, client as grpcClient, listServices } from '../support/grpc-client.ts';
 import { startPlugin, type TestPlugin } from '../support/plugin.ts';
 import { streamClient, unaryCall, type WireEvent } from '../support/stream-client.ts';
@@ -16,7 +15,7 @@ let reader: ReaderPort;
 beforeAll(async () => {
   plugin = await startPlugin({ KAFKA_BROKERS: inject('kafkaBrokers') });
   client = streamClient(plugin.address);
-  reader = createPlatformaticReader(loadConfig({ env: { KAFKA_BROKERS: inject('kafkaBrokers') } }));
+  reader = kafkaClients(loadConfig({ env: { KAFKA_BROKERS: inject('kafkaBrokers') } })).reader();
 });
 afterAll(async () => {
   client.close();

@@ -6,8 +6,7 @@ import type { Client, ServiceError } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../core/config/load.ts';
-import { createPlatformaticProducer } from '../../core/kafka/platformatic-producer.ts';
-import { createPlatformaticReader, readerGroupIdPrefix } from '../../core/kafka/platformatic-reader.ts';
+import { kafkaClients, readerGroupIdPrefix } from '../../core/kafka/index.ts';
 import { tail } from '../../handlers/tail.ts';
 import { startPlugin, type TestPlugin } from '../support/plugin.ts';
 import { openTail, streamClient, unaryCall } from '../support/stream-client.ts';
@@ -116,9 +115,9 @@ describe('Tail over gRPC on the real broker', () => {
 describe('a tail while partitions are added', () => {
   it('follows the new partition from its first event', async () => {
     const topic = await newStream('tail-grow');
-    const config = loadConfig({ env: { KAFKA_BROKERS: inject('kafkaBrokers') } });
-    const reader = createPlatformaticReader(config);
-    const producer = createPlatformaticProducer(config);
+    const clients = kafkaClients(loadConfig({ env: { KAFKA_BROKERS: inject('kafkaBrokers') } }));
+    const reader = clients.reader();
+    const producer = clients.producer();
     const abort = new AbortController();
     const ctx = { signal: abort.signal, log: pino({ level: 'silent' }), requestId: 'grow' };
     try {

@@ -4,7 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Admin, type ClusterMetadata, type ClusterTopicMetadata } from '@platformatic/kafka';
+import { kafkaAdmin, type ClusterMetadata, type KafkaAdmin, type TopicMetadata } from '../../support/kafka-admin.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -35,13 +35,13 @@ export interface KafkaCluster {
   down(): Promise<void>;
   /** Creates a topic; `leader` is put first in every partition's replica list, so it is every partition's preferred leader. */
   createTopic(topic: string, options: { partitions: number; replicas: number; minInsyncReplicas: number; leader?: number }): Promise<void>;
-  /** Fresh metadata of a topic (leader, replicas and ISR of each partition) from the live brokers. */
-  describe(topic: string): Promise<ClusterTopicMetadata>;
+  /** Fresh metadata of a topic (leader, replicas and ISR of each partition, in partition order) from the live brokers. */
+  describe(topic: string): Promise<TopicMetadata>;
   /** Fresh cluster metadata (live brokers, controller). */
-  metadata(topics?: string[]): Promise<ClusterMetadata>;
+  metadata(): Promise<ClusterMetadata>;
   /**
-   * The node coordinating a consumer group: the leader of the group's __consumer_offsets partition (read with kcat,
-   * since our client library hides internal topics); undefined while that topic does not exist yet.
+   * The node coordinating a consumer group: the leader of the group's __consumer_offsets partition (read with kcat);
+   * undefined while that topic does not exist yet.
    */
   coordinator(group: string): Promise<number | undefined>;
 }
@@ -93,7 +93,7 @@ export function kafkaCluster(options: { dir: string; basePort: number; size?: nu
   const children = new Map<number, ChildProcess>();
   let java = '';
   let libs = '';
-  let admin: Admin | undefined;
+  let admin: KafkaAdmin | undefined;
 
   const nodeDir = (id: number) => join(dir, `node-${String(id)}`);
   const configFile = (id: number) => join(nodeDir(id), 'server.properties');
@@ -111,20 +111,23 @@ export function kafkaCluster(options: { dir: string; basePort: number; size?: nu
     return n;
   };
 
-  const getAdmin = () => (admin ??= new Admin({
+  const getAdmin = () => (admin ??= kafkaAdmin(nodes.map((n) => n.address), {
     clientId: 'prism-fault-cluster-admin',
-    bootstrapBrokers: nodes.map((n) => n.address),
-    connectTimeout: 2_000,
-    requestTimeout: 5_000,
+    connectTimeoutMs: 2_000,
+    requestTimeoutMs: 5_000,
     retries: 2,
-    retryDelay: 250,
+    retryDelayMs: 250,
   }));
 
-  async function metadata(topics: string[] = []): Promise<ClusterMetadata> {
-    // A fresh client each time: the cached one may hold a connection to the node just killed.
+  /** A fresh client each time: the cached one may hold a connection to the node just killed. */
+  async function freshAdmin(): Promise<KafkaAdmin> {
     await admin?.close().catch(() => undefined);
     admin = undefined;
-    return getAdmin().metadata({ topics, forceUpdate: true });
+    return getAdmin();
+  }
+
+  async function metadata(): Promise<ClusterMetadata> {
+    return (await freshAdmin()).cluster();
   }
 
   /** The java binary and the jar dir of scripts/infra (lib.sh resolves the jars once; here they already exist). */
@@ -275,17 +278,15 @@ export function kafkaCluster(options: { dir: string; basePort: number; size?: nu
         const others = ids.filter((id) => id !== leader);
         // Rotate the followers so the replicas differ per partition; the leader always comes first.
         const rotated = [...others.slice(p % others.length), ...others.slice(0, p % others.length)];
-        return { partition: p, brokers: [leader, ...rotated].slice(0, replicas) };
+        return [leader, ...rotated].slice(0, replicas);
       });
-      await getAdmin().createTopics({
-        topics: [topic],
-        ...(assignments === undefined ? { partitions, replicas } : { partitions: -1, replicas: -1, assignments }),
-        configs: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }],
+      await getAdmin().createTopic(topic, {
+        ...(assignments === undefined ? { partitions, replicas } : { assignments }),
+        configs: { 'min.insync.replicas': String(minInsyncReplicas) },
       });
     },
     async describe(topic) {
-      const md = await metadata([topic]);
-      const t = md.topics.get(topic);
+      const t = await (await freshAdmin()).topic(topic);
       if (t === undefined) throw new Error(`topic ${topic} not in the metadata`);
       return t;
     },

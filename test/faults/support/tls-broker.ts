@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../core/config/load.ts';
-import { createPlatformaticKafka } from '../../../core/kafka/platformatic.ts';
+import { kafkaClients } from '../../../core/kafka/index.ts';
 import { issue, makeCa, type CertFiles } from './tls-certs.ts';
 import { Daemon } from './daemon.ts';
 import { claimSlot } from './tls-slot.ts';
@@ -125,7 +125,7 @@ export async function startTlsBroker(): Promise<TlsBroker> {
   };
 
   const plaintext = `127.0.0.1:${ports[0]}`;
-  const probe = createPlatformaticKafka(loadConfig({ env: { KAFKA_BROKERS: plaintext } }));
+  const probe = kafkaClients(loadConfig({ env: { KAFKA_BROKERS: plaintext } })).cluster();
   try {
     const until = Date.now() + 60_000;
     for (;;) {

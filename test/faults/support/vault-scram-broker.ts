@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../../core/config/load.ts';
-import { createPlatformaticKafka } from '../../../core/kafka/platformatic.ts';
+import { kafkaClients } from '../../../core/kafka/index.ts';
 import { Daemon } from './daemon.ts';
 
 const run = promisify(execFile);
@@ -76,7 +76,7 @@ export class ReauthBroker {
     await run('bash', [join(root, 'scripts/infra/kafka-tool.sh'), 'storage', 'format', '--config', this.#config, '--cluster-id', clusterId,
       '--add-scram', `SCRAM-SHA-512=[name=${this.adminUser},password=${this.adminPassword}]`], { timeout: 120_000 });
     await this.#daemon.start();
-    const kafka = createPlatformaticKafka(loadConfig({ env: { KAFKA_BROKERS: this.plaintext } }));
+    const kafka = kafkaClients(loadConfig({ env: { KAFKA_BROKERS: this.plaintext } })).cluster();
     const end = Date.now() + timeoutMs;
     try {
       for (;;) {
