@@ -5,10 +5,11 @@ import { bySession, receiptsSchema, type AckDeps } from './ack.ts';
 
 /**
  * Negative acknowledgement: `requeue` delivers the messages again (attempt + 1, after the retry backoff) until the
- * attempt limit, then dead-letters them; without `requeue` they go to the dead-letter topic now. A dead-lettered
- * message is acknowledged once the dead-letter topic acknowledged its copy. Each receipt's outcome is reported:
- * requeued (a receipt already waiting for redelivery counts once), dead_lettered, stale (its partition moved to another
- * member, which redelivers it), unknown (already settled). A failed dead-letter write fails the call, naming the receipt.
+ * attempt limit, then dead-letters them; without `requeue` they go to the dead-letter topic now, even one already
+ * waiting for its redelivery. A dead-lettered message is acknowledged once the dead-letter topic acknowledged its
+ * copy. Each receipt's outcome is reported: requeued (a receipt already waiting for redelivery, nacked again with
+ * `requeue`, counts once), dead_lettered, stale (its partition moved to another member, which redelivers it), unknown
+ * (already settled). A failed dead-letter write fails the call, naming the receipt.
  */
 export const nack = defineHandler({
   operation: 'nack',

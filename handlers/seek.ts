@@ -1,25 +1,26 @@
 import { z } from 'zod';
 import { topicName } from '../core/config/schema.ts';
-import { invalidArgument, type FieldViolation } from '../core/errors.ts';
+import { invalidArgument, showValue, type FieldViolation } from '../core/errors.ts';
 import type { PartitionOffsets } from '../core/kafka/group-port.ts';
 import { defineHandler } from './shared/define.ts';
 import { groupName, type OffsetsDeps } from './get-offsets.ts';
+import { maxTimeMs, timeMs } from './stream/schemas.ts';
 
 const offsetString = z.string().regex(/^\d{1,19}$/, { error: 'expected a decimal offset' });
 
-/** Latest representable date (ECMAScript), as for stream timestamps. */
-const maxTimeMs = 8_640_000_000_000_000;
-const timestampExpected = `expected a timestamp: Unix epoch milliseconds from 0 to ${maxTimeMs}`;
+/** The largest partition number: map<int32, string> keys, and Kafka's partitions, are int32. */
+const maxPartition = 2_147_483_647;
+const partitionKey = /^\d{1,10}$/;
 
 export const seekInput = z
   .object({
     topic: topicName,
     group: groupName,
     earliest_or_latest: z.enum(['earliest', 'latest'], { error: 'expected "earliest" or "latest"' }).optional(),
-    timestamp: z.union([z.number(), z.string().regex(/^\d{1,16}$/)], { error: timestampExpected }).transform(Number)
-      .refine((t) => Number.isSafeInteger(t) && t >= 0 && t <= maxTimeMs, { error: timestampExpected }).optional(),
+    timestamp: timeMs(`a timestamp: Unix epoch milliseconds from 0 to ${maxTimeMs}`).optional(),
     offsets: z.object({
-      offsets: z.record(z.string().regex(/^\d+$/, { error: 'expected partition numbers' }), offsetString)
+      // Keys are checked by seek itself: a zod record's key issue names neither what a key must be nor the key.
+      offsets: z.record(z.string(), offsetString)
         .refine((o) => Object.keys(o).length > 0, { error: 'expected at least one partition and its offset' }),
     }).optional(),
   })
@@ -40,12 +41,27 @@ export const seek = defineHandler({
     const to = input.earliest_or_latest === 'earliest' ? { earliest: true as const }
       : input.earliest_or_latest === 'latest' ? { latest: true as const }
       : input.timestamp !== undefined ? { timestamp: input.timestamp }
-      : { offsets: new Map(Object.entries(input.offsets!.offsets).map(([p, o]) => [Number(p), o])) };
+      : { offsets: partitionOffsets(input.offsets!.offsets) };
     if ('offsets' in to && to.offsets !== undefined) checkOffsets(to.offsets, await deps.groups.offsets(group, input.topic));
     const committed = await deps.groups.seek(group, input.topic, to);
     return { committed: Object.fromEntries(committed) };
   },
 });
+
+/**
+ * The explicit offsets by partition. The map's keys arrive as text (map<int32, string>: gRPC sends "-1" for a negative
+ * key), so each is refused by itself when it is no partition number: the field names the key, and so does `got`.
+ */
+function partitionOffsets(offsets: Record<string, string>): Map<number, string> {
+  const violations: FieldViolation[] = [];
+  for (const key of Object.keys(offsets)) {
+    if (!partitionKey.test(key) || Number(key) > maxPartition) {
+      violations.push({ field: `offsets.offsets${/^\w[\w-]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}`, expected: `a partition number from 0 to ${maxPartition} (the map key)`, got: showValue(key) });
+    }
+  }
+  if (violations.length > 0) throw invalidArgument(violations);
+  return new Map(Object.entries(offsets).map(([p, o]) => [Number(p), o]));
+}
 
 /** Explicit offsets must name partitions the topic has, at positions its log has (start to end, inclusive). */
 function checkOffsets(offsets: Map<number, string>, partitions: PartitionOffsets[]): void {

@@ -17,7 +17,10 @@ interface Entry {
   record: ConsumedRecord;
   attempt: number;
   receipt: string;
+  /** Nacked with requeue and not delivered again yet: its backoff timer runs, or it waits in the ready queue. */
   requeued: boolean;
+  /** The backoff timer of a requeued entry, until it fires. */
+  timer?: NodeJS.Timeout;
 }
 
 /**
@@ -111,7 +114,7 @@ export class QueueSession {
     for (const receipt of receipts) {
       const entry = this.#entries.get(receipt);
       if (entry === undefined) {
-        if (this.#isStale(receipt)) stale.push(receipt);
+        if (this.isStale(receipt)) stale.push(receipt);
         continue;
       }
       acknowledged++;
@@ -125,21 +128,34 @@ export class QueueSession {
     return { acknowledged, committed };
   }
 
-  /** Requeues (with backoff) or dead-letters deliveries; past the attempt limit a requeue dead-letters too. */
+  /**
+   * Requeues (with backoff) or dead-letters deliveries; past the attempt limit a requeue dead-letters too. Without
+   * `requeue` a delivery is dead-lettered now, even one already waiting for its redelivery (which is called off).
+   */
   async nack(receipts: string[], requeue: boolean, reason: string): Promise<{ requeued: number; deadLettered: number; results: { receipt: string; outcome: NackOutcome; error: string }[] }> {
     const results = new Map<string, { outcome: NackOutcome; error: string }>();
     const dead: Entry[] = [];
+    const cancelled: Entry[] = [];
     for (const receipt of new Set(receipts)) {
       const entry = this.#entries.get(receipt);
-      if (entry === undefined) results.set(receipt, { outcome: this.#isStale(receipt) ? 'stale' : 'unknown', error: '' });
-      else if (entry.requeued) results.set(receipt, { outcome: 'requeued', error: '' }); // counted once, however often nacked
+      if (entry === undefined) results.set(receipt, { outcome: this.isStale(receipt) ? 'stale' : 'unknown', error: '' });
+      else if (requeue && entry.requeued) results.set(receipt, { outcome: 'requeued', error: '' }); // counted once, however often nacked
       else if (requeue && entry.attempt < this.options.maxAttempts) {
         this.#requeue(entry);
         results.set(receipt, { outcome: 'requeued', error: '' });
-      } else dead.push(entry);
+      } else {
+        // Without requeue a message waiting for its redelivery is dead-lettered now: it must not come back meanwhile.
+        if (entry.requeued) {
+          this.#cancelRequeue(entry);
+          cancelled.push(entry);
+        }
+        dead.push(entry);
+      }
     }
     const why = (e: Entry) => (requeue ? `attempts exhausted (${e.attempt}): ${reason}` : reason);
     const failed = await this.#deadLetter(dead, why);
+    // A dead letter that could not be written stays unacknowledged; one that was waiting for redelivery waits again.
+    for (const e of cancelled) if (failed.has(e.receipt) && this.#entries.get(e.receipt) === e) this.#requeue(e);
     for (const e of dead) results.set(e.receipt, failed.has(e.receipt) ? { outcome: 'failed', error: failed.get(e.receipt)! } : { outcome: 'dead_lettered', error: '' });
     const list = [...results].map(([receipt, r]) => ({ receipt, ...r }));
     if (failed.size > 0) {
@@ -208,10 +224,24 @@ export class QueueSession {
     const { initialMs, maxMs, factor } = this.options.backoff;
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
+      entry.timer = undefined;
       this.#ready.push(entry);
       this.#wake.notify();
     }, Math.min(maxMs, initialMs * factor ** (entry.attempt - 1)));
+    entry.timer = timer;
     this.#timers.add(timer);
+  }
+
+  /** Takes back a pending redelivery: stops the backoff timer, or takes the entry out of the ready queue. */
+  #cancelRequeue(entry: Entry): void {
+    entry.requeued = false;
+    if (entry.timer !== undefined) {
+      clearTimeout(entry.timer);
+      this.#timers.delete(entry.timer);
+      entry.timer = undefined;
+    }
+    const waiting = this.#ready.indexOf(entry);
+    if (waiting >= 0) this.#ready.splice(waiting, 1);
   }
 
   /** Dead-letters in one request; settles those the broker stored. Returns receipt → error of the others. */
@@ -233,8 +263,11 @@ export class QueueSession {
     return failed;
   }
 
-  /** A receipt of this session whose partition ownership has ended (or changed) since it was delivered. */
-  #isStale(receipt: string): boolean {
+  /**
+   * A receipt of this session whose partition ownership has ended (or changed) since it was delivered: nothing can
+   * be committed for it any more, and the partition's current owner delivers its message again.
+   */
+  isStale(receipt: string): boolean {
     const r = parseReceipt(receipt);
     return r !== undefined && this.#positions.get(r.partition)?.generation !== r.generation;
   }

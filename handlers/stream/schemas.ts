@@ -9,21 +9,29 @@ import { z } from 'zod';
 export { topicName } from '../../core/config/schema.ts';
 
 /** Latest representable date (ECMAScript): a bound for any millisecond timestamp we accept. */
-const maxTimeMs = 8_640_000_000_000_000;
+export const maxTimeMs = 8_640_000_000_000_000;
 
 const integerText = /^-?\d{1,19}$/;
 
-/** An int64 as number, decimal string or bigint → a safe integer number within [min, max]. */
+/**
+ * An int64 as number, decimal string (as gRPC delivers it) or bigint → a safe integer number within [min, max]. Every
+ * way to miss — wrong type, text that is no integer, out of range whatever the form — answers the one `expected`
+ * text, which should state the range; never a zod default. Use it for every int64 field rather than a union of
+ * number and pattern-checked string, whose pattern failure would leak zod's text for "-1" or a 17-digit value.
+ */
 export const int64 = (expected: string, min: number, max: number) =>
   z
     .union([z.number(), z.string(), z.bigint()], { error: `expected ${expected}` })
     .refine((v) => (typeof v === 'string' ? integerText.test(v) : typeof v === 'bigint' || Number.isSafeInteger(v)), { error: `expected ${expected}` })
-    .transform((v) => Number(v))
+    .transform((v) => Number(v) + 0) // + 0: "-0" and -0 are 0
     .refine((v) => Number.isSafeInteger(v) && v >= min && v <= max, { error: `expected ${expected}` });
+
+/** A millisecond timestamp from 0 to the latest representable date; `expected` should state that range. */
+export const timeMs = (expected: string) => int64(expected, 0, maxTimeMs);
 
 /** A millisecond timestamp where 0 (the proto default) means "not set". */
 export const optionalTimeMs = (what: string) =>
-  int64(`${what}: Unix epoch milliseconds, 0 or more`, 0, maxTimeMs)
+  timeMs(`${what}: Unix epoch milliseconds, 0 or more`)
     .optional()
     .transform((v) => (v === undefined || v === 0 ? undefined : v));
 

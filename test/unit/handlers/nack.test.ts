@@ -186,21 +186,62 @@ describe('nack handler', () => {
     expect(q.deadLetters.calls).toEqual([]);
   });
 
-  // Suspected bug: the `entry.requeued` branch of QueueSession.nack comes before the `requeue` check, so a nack
-  // WITHOUT requeue of a message waiting for its redelivery answers "requeued" and the message comes again, though
-  // the doc comment says "without `requeue` they go to the dead-letter topic now".
-  it.fails('without requeue dead-letters a message even while it waits for redelivery', async () => {
+  // Was a bug: the `entry.requeued` branch of QueueSession.nack came before the `requeue` check, so a nack WITHOUT
+  // requeue of a message waiting for its redelivery answered "requeued" and the message came again, though the doc
+  // comment says "without `requeue` they go to the dead-letter topic now".
+  it('without requeue dead-letters a message even while it waits for redelivery', async () => {
     const q = queueDeps({ partitions: 1, consumer: { initialBackoffMs: 1_000, maxBackoffMs: 1_000 } });
     q.append(0, 'a');
     const c = await openConsume(q.deps);
     const m = await next(c.stream);
     await nack(q.deps, { receipts: [m.receipt], requeue: true }, ctx);
     try {
-      expect(await nack(q.deps, { receipts: [m.receipt], requeue: false, reason: 'give up' }, ctx)).toMatchObject({ requeued: 0, dead_lettered: 1 });
-      expect(q.deadLettered().map((r) => r.value)).toEqual(['a']);
+      expect(await nack(q.deps, { receipts: [m.receipt], requeue: false, reason: 'give up' }, ctx)).toEqual({
+        requeued: 0, dead_lettered: 1, results: [{ receipt: m.receipt, outcome: 'dead_lettered', error: '' }],
+      });
+      expect(q.deadLettered().map((r) => [r.value, r.headers['prism-dlq-reason']])).toEqual([['a', 'give up']]);
+      expect(q.groups.last.acked).toEqual(['0=1']);
+      expect(q.sessions.unacked).toBe(0);
     } finally {
       await c.end();
     }
+  });
+
+  it('calls off the redelivery of a message dead-lettered while it waits: it does not come back during the write, nor after', async () => {
+    const q = queueDeps({ partitions: 1, consumer: { initialBackoffMs: 20, maxBackoffMs: 20 } });
+    const gate = gated(q.deadLetters);
+    const deps = { ...q.deps, deadLetters: gate.producer };
+    q.append(0, 'a');
+    const c = await openConsume(deps);
+    const m = await next(c.stream);
+    await nack(deps, { receipts: [m.receipt], requeue: true }, ctx);
+    const answer = nack(deps, { receipts: [m.receipt] }, ctx);
+    const waiting = c.stream.next();
+    // Well past the backoff, with the dead-letter write held: the message is not delivered again meanwhile.
+    expect(await stillPending(waiting, 100)).toBe(true);
+    expect(q.groups.last.acked).toEqual([]);
+    gate.release();
+    expect(await answer).toMatchObject({ requeued: 0, dead_lettered: 1 });
+    expect(q.groups.last.acked).toEqual(['0=1']);
+    expect(await stillPending(waiting, 100)).toBe(true);
+    await c.end();
+  });
+
+  it('puts a message that was waiting for redelivery back in line when its dead-letter write fails', async () => {
+    const q = queueDeps({ partitions: 1, consumer: { initialBackoffMs: 20, maxBackoffMs: 20 } });
+    q.append(0, 'a');
+    const c = await openConsume(q.deps);
+    const m = await next(c.stream);
+    await nack(q.deps, { receipts: [m.receipt], requeue: true }, ctx);
+    q.deadLetters.fail = () => new PluginError('UNAVAILABLE', 'NOT_ENOUGH_REPLICAS');
+    const err = await rejection(nack(q.deps, { receipts: [m.receipt] }, ctx));
+    expect(isPluginError(err) && err.code).toBe('UNAVAILABLE');
+    expect(q.groups.last.acked).toEqual([]);
+    // Unsettled, so redelivered as the first nack asked (one attempt more), and still the caller's to settle.
+    expect(await next(c.stream)).toMatchObject({ offset: '0', attempt: 2, receipt: m.receipt });
+    q.deadLetters.fail = () => undefined;
+    expect(await ack(q.deps, { receipts: [m.receipt] }, ctx)).toEqual({ acknowledged: 1, committed: ['orders/0=1'] });
+    await c.end();
   });
 
   it.each([

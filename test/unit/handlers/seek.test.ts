@@ -99,18 +99,56 @@ describe('seek handler', () => {
     expect([q.groups.seekCalls, q.groups.offsetsCalls]).toEqual([[], []]);
   });
 
-  // Suspected bug (message only): gRPC sends the int64 timestamp as a decimal string, so a negative one arrives as
-  // "-1" and fails the string branch's regex, whose zod default text leaks out: "expected Invalid string: must match
-  // pattern /^\d{1,16}$/". The number form gets the documented range.
-  it.fails('refuses a negative timestamp sent as gRPC does (a string) with the documented range', async () => {
+  // Was a bug (message only): gRPC sends the int64 timestamp as a decimal string, so a negative one arrives as "-1"
+  // and failed the string branch's regex, whose zod default text leaked out: "expected Invalid string: must match
+  // pattern /^\d{1,16}$/". The number form got the documented range; now every form does (the shared int64 schema).
+  it('refuses a negative timestamp sent as gRPC does (a string) with the documented range', async () => {
     const err = await rejection(seek(queueDeps().deps, { topic: 'orders', timestamp: '-1' }, ctx));
     expect((err as Error).message).toContain('timestamp: expected a timestamp: Unix epoch milliseconds from 0 to 8640000000000000, got "-1"');
   });
 
-  // Suspected bug (message only): the offsets map is map<int32, string>, so a negative partition key can arrive;
-  // zod reports it as "expected Invalid key in record" and shows the offset as the value instead of the key.
-  it.fails('refuses a negative partition key naming what is expected of it', async () => {
-    const err = await rejection(seek(queueDeps().deps, { topic: 'orders', offsets: { offsets: { '-1': '5' } } }, ctx));
-    expect((err as Error).message).toContain('expected partition numbers');
+  it.each([
+    ['12345678901234567', '"12345678901234567"'],
+    ['8640000000000001', '"8640000000000001"'],
+    ['99999999999999999999', '"99999999999999999999"'],
+    ['1.5', '"1.5"'],
+    ['1e3', '"1e3"'],
+    ['', '""'],
+    [true, 'true'],
+  ])('refuses the timestamp %j with the documented range, whatever its form', async (timestamp, got) => {
+    const q = queueDeps();
+    const err = await rejection(seek(q.deps, { topic: 'orders', timestamp }, ctx));
+    expect(isPluginError(err) && err.violations).toEqual([{ field: 'timestamp', expected: 'a timestamp: Unix epoch milliseconds from 0 to 8640000000000000', got }]);
+    expect(q.groups.seekCalls).toEqual([]);
+  });
+
+  it('takes the largest timestamp as a string too, and "-0" as 0', async () => {
+    const q = queueDeps();
+    await seek(q.deps, { topic: 'orders', group: 'g', timestamp: '8640000000000000' }, ctx);
+    await seek(q.deps, { topic: 'orders', group: 'g', timestamp: '-0' }, ctx);
+    expect(q.groups.seekCalls.map((c) => c.to)).toEqual([{ timestamp: 8_640_000_000_000_000 }, { timestamp: 0 }]);
+  });
+
+  // Was a bug (message only): the offsets map is map<int32, string>, so a negative partition key can arrive; zod
+  // reported it as "expected Invalid key in record" and showed the offset as the value instead of the key.
+  it('refuses a negative partition key naming what is expected of it', async () => {
+    const q = queueDeps();
+    const err = await rejection(seek(q.deps, { topic: 'orders', offsets: { offsets: { '-1': '5' } } }, ctx));
+    expect(isPluginError(err) && err.code).toBe('INVALID_ARGUMENT');
+    expect((err as Error).message).toContain('offsets.offsets["-1"]: expected a partition number from 0 to 2147483647 (the map key), got "-1"');
+    expect(isPluginError(err) && err.violations).toEqual([{ field: 'offsets.offsets["-1"]', expected: 'a partition number from 0 to 2147483647 (the map key)', got: '"-1"' }]);
+    expect([q.groups.seekCalls, q.groups.offsetsCalls]).toEqual([[], []]);
+  });
+
+  it('refuses every partition key that is no int32 partition number, each by itself, asking the port nothing', async () => {
+    const q = queueDeps();
+    const err = await rejection(seek(q.deps, { topic: 'orders', offsets: { offsets: { 0: '1', x: '1', '1.5': '1', 2147483648: '1', 2147483647: '1' } } }, ctx));
+    const expected = 'a partition number from 0 to 2147483647 (the map key)';
+    expect(isPluginError(err) && err.violations).toEqual([
+      { field: 'offsets.offsets.2147483648', expected, got: '"2147483648"' },
+      { field: 'offsets.offsets.x', expected, got: '"x"' },
+      { field: 'offsets.offsets["1.5"]', expected, got: '"1.5"' },
+    ]);
+    expect([q.groups.seekCalls, q.groups.offsetsCalls]).toEqual([[], []]);
   });
 });

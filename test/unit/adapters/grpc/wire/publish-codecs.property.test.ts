@@ -73,13 +73,13 @@ describe('hot publish codecs against the general path', () => {
     await fc.assert(fc.asyncProperty(damaged(single), async (bytes) => {
       expect(await answer(hot, 'Publish', bytes)).toEqual(await answer(general, 'Publish', bytes));
     }), { numRuns: 1500, seed: 20261203 });
-  });
+  }, 60_000);
 
   it('PublishBatch: the same, message lists included', async () => {
     await fc.assert(fc.asyncProperty(damaged(batch), async (bytes) => {
       expect(await answer(hot, 'PublishBatch', bytes)).toEqual(await answer(general, 'PublishBatch', bytes));
     }), { numRuns: 800, seed: 20261203 });
-  });
+  }, 60_000);
 
   it('takes the one-pass decoder for every valid request (the general path only explains refusals)', async () => {
     let accepted = 0;
@@ -96,7 +96,7 @@ describe('hot publish codecs against the general path', () => {
     }), { numRuns: 500, seed: 7 });
     // The generator must produce valid requests often enough for the property to mean something.
     expect(accepted).toBeGreaterThan(50);
-  });
+  }, 60_000);
 
   it('gives payloads and keys as views of the request bytes (no copies)', () => {
     const bytes = general.Publish!.requestSerialize({ topic: 'orders', payload: Buffer.from('hello'), key: Buffer.from('k') });
@@ -104,5 +104,5 @@ describe('hot publish codecs against the general path', () => {
     expect(decoded.payload.buffer).toBe(bytes.buffer);
     expect(decoded.key!.buffer).toBe(bytes.buffer);
     expect(decoded.payload.toString()).toBe('hello');
-  });
+  }, 60_000);
 });

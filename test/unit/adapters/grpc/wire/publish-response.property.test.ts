@@ -36,7 +36,7 @@ describe('hand-written publish response encoders', () => {
       }
       expect(Publish.responseDeserialize(ours!)).toEqual(Publish.responseDeserialize(Publish.responseSerialize(r)));
     }), { numRuns: 2000, seed: 20261203 });
-  });
+  }, 60_000);
 
   it('PublishBatchResponse: the same for result lists of any shape', () => {
     fc.assert(fc.property(fc.array(item, { maxLength: 6 }), (results) => {
@@ -48,5 +48,5 @@ describe('hand-written publish response encoders', () => {
       }
       expect(PublishBatch.responseDeserialize(ours!)).toEqual(PublishBatch.responseDeserialize(PublishBatch.responseSerialize({ results })));
     }), { numRuns: 1000, seed: 20261203 });
-  });
+  }, 60_000);
 });
