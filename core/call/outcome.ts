@@ -22,6 +22,8 @@ export interface Outcome {
   error?: PluginError | undefined;
   /** More fields for the log line (e.g. `cold` in function mode). */
   fields?: Record<string, unknown>;
+  /** Whether success lines are written, when known without building the call's logger. */
+  debugEnabled?: boolean;
 }
 
 /**
@@ -29,14 +31,16 @@ export interface Outcome {
  * request metrics by operation and status, and one log line — debug on success, warn on a failure the caller caused or
  * can retry, error with the full error for INTERNAL. Returns the duration in ms.
  */
-export function recordOutcome(metrics: Pick<Metrics, 'requestDuration' | 'requests'> | undefined, log: Logger, o: Outcome): number {
+export function recordOutcome(metrics: Pick<Metrics, 'requestDuration' | 'requests'> | undefined, log: Logger | (() => Logger), o: Outcome): number {
   const seconds = Number(process.hrtime.bigint() - o.started) / 1e9;
   metrics?.requestDuration.observe({ operation: o.operation, status: o.status, backend: 'kafka' }, seconds);
   metrics?.requests.inc({ operation: o.operation, status: o.status });
   const fields = { status: o.status, duration_ms: Math.round(seconds * 1e5) / 100, ...o.fields };
+  // A function is called only for a line that is written: building a call's child logger costs more than the call.
+  const logger = typeof log === 'function' ? log : () => log;
   if (o.error === undefined) {
-    if (log.isLevelEnabled('debug')) log.debug(fields, 'request finished');
-  } else if (o.error.code === 'INTERNAL') log.error({ ...fields, err: o.error }, `request failed: ${o.error.message}`);
-  else log.warn({ ...fields, error: o.error.message }, 'request failed');
+    if (o.debugEnabled ?? logger().isLevelEnabled('debug')) logger().debug(fields, 'request finished');
+  } else if (o.error.code === 'INTERNAL') logger().error({ ...fields, err: o.error }, `request failed: ${o.error.message}`);
+  else logger().warn({ ...fields, error: o.error.message }, 'request failed');
   return fields.duration_ms;
 }

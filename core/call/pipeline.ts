@@ -88,7 +88,8 @@ export class Call {
     if (this.#ended) return 0;
     this.#ended = true;
     const status = options.status ?? this.#scope.statusOf?.(error) ?? error?.code ?? 'OK';
-    return recordOutcome(this.#scope.metrics, this.ctx.log, { operation: this.operation, status, started: this.#started, error, fields: options.fields });
+    const debugEnabled = this.#scope.log.isLevelEnabled('debug');
+    return recordOutcome(this.#scope.metrics, () => this.ctx.log, { operation: this.operation, status, started: this.#started, error, fields: options.fields, debugEnabled });
   }
 }
 

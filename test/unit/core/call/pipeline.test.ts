@@ -69,4 +69,20 @@ describe('the call pipeline', () => {
     expect(await s.requests()).toEqual([['tail', 'CANCELLED', 1]]);
     expect(s.lines[0]).toMatchObject({ status: 'CANCELLED', messages: 4 });
   });
+
+  it('builds the child logger of a call only for a line it writes (a pino child with redaction costs more than a publish)', () => {
+    const s = scope();
+    s.log.level = 'info';
+    let children = 0;
+    const child = s.log.child.bind(s.log);
+    s.log.child = ((...args: Parameters<typeof child>) => {
+      children++;
+      return child(...args);
+    }) as typeof s.log.child;
+    openCall({ operation: 'publish' }, s).end();
+    expect(children).toBe(0);
+    openCall({ operation: 'publish' }, s).end(new PluginError('UNAVAILABLE', 'brokers down'));
+    expect(children).toBe(1);
+    expect(s.lines.map((l) => l.msg)).toEqual(['request failed']);
+  });
 });
