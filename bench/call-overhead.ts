@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { Metadata } from '@grpc/grpc-js';
 import { Runtime } from '../adapters/grpc/runtime.ts';
 import { unary } from '../adapters/grpc/unary.ts';
+import type { CallContext } from '../core/call/context.ts';
 import { loadConfig } from '../core/config/load.ts';
 import type { ProducerPort } from '../core/kafka/producer-port.ts';
 import { createLogger } from '../core/logger.ts';
@@ -27,7 +28,7 @@ const scope = { log: createLogger({ level: 'info', service: 'bench', version: 'b
 const runtime = new Runtime(loadConfig({ env: { KAFKA_BROKERS: '127.0.0.1:1' } }), scope, { producer });
 const message = { topic: 'orders', payload: Buffer.alloc(100), key: Buffer.alloc(0), metadata: {}, message_id: '' };
 
-async function perCall(name: string, run: (request: unknown, ctx: never) => Promise<unknown>): Promise<void> {
+async function perCall(name: string, run: (request: unknown, ctx: CallContext) => Promise<unknown>): Promise<void> {
   const handler = unary(runtime, name, run, { data: true });
   const once = () => new Promise<void>((resolve) => {
     const call = Object.assign(new EventEmitter(), { metadata: new Metadata(), request: prevalidated('publish', runtime.deps.limits, message), getDeadline: () => Date.now() + 10_000 });

@@ -10,17 +10,14 @@ import { encodeAttempts } from './attempts.ts';
 import { writeDeadLetters } from './dead-letter.ts';
 import { Positions, type OwnedPartition } from './positions.ts';
 import { parseReceipt } from './receipt.ts';
+import { Redeliveries, type Redeliverable } from './redeliveries.ts';
 
 export type { Delivery, NackOutcome, SessionEvents, SessionOptions } from './session-options.ts';
 
-interface Entry {
+interface Entry extends Redeliverable {
   record: ConsumedRecord;
   attempt: number;
   receipt: string;
-  /** Nacked with requeue and not delivered again yet: its backoff timer runs, or it waits in the ready queue. */
-  requeued: boolean;
-  /** The backoff timer of a requeued entry, until it fires. */
-  timer?: NodeJS.Timeout;
 }
 
 /**
@@ -36,10 +33,9 @@ export class QueueSession {
   readonly #positions = new Positions();
   readonly #tracker = new AckTracker<ConsumedRecord>();
   readonly #entries = new Map<string, Entry>();
-  readonly #ready: Entry[] = [];
   readonly #wake = new Wakeup();
+  readonly #redeliveries = new Redeliveries<Entry>(() => this.#wake.notify());
   readonly #closing = new AbortController();
-  readonly #timers = new Set<NodeJS.Timeout>();
   readonly #fetch: FetchLoop;
 
   constructor(options: SessionOptions, sub: GroupSubscription, producer: ProducerPort) {
@@ -84,7 +80,7 @@ export class QueueSession {
     try {
       while (!signal.aborted && !this.#closing.signal.aborted) {
         if (this.#fetch.failure !== undefined) throw this.#fetch.failure;
-        const again = this.#ready.shift();
+        const again = this.#redeliveries.next();
         if (again !== undefined) {
           if (this.#entries.get(again.receipt) === again) yield this.#deliver(again);
           continue;
@@ -146,7 +142,7 @@ export class QueueSession {
       } else {
         // Without requeue a message waiting for its redelivery is dead-lettered now: it must not come back meanwhile.
         if (entry.requeued) {
-          this.#cancelRequeue(entry);
+          this.#redeliveries.cancel(entry);
           cancelled.push(entry);
         }
         dead.push(entry);
@@ -168,7 +164,7 @@ export class QueueSession {
   async close(leave: boolean): Promise<void> {
     if (this.#closing.signal.aborted) return;
     this.#closing.abort();
-    for (const t of this.#timers) clearTimeout(t);
+    this.#redeliveries.clear();
     this.#wake.notify();
     await this.#sub.close({ leave });
   }
@@ -220,28 +216,8 @@ export class QueueSession {
   }
 
   #requeue(entry: Entry): void {
-    entry.requeued = true;
     const { initialMs, maxMs, factor } = this.options.backoff;
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      entry.timer = undefined;
-      this.#ready.push(entry);
-      this.#wake.notify();
-    }, Math.min(maxMs, initialMs * factor ** (entry.attempt - 1)));
-    entry.timer = timer;
-    this.#timers.add(timer);
-  }
-
-  /** Takes back a pending redelivery: stops the backoff timer, or takes the entry out of the ready queue. */
-  #cancelRequeue(entry: Entry): void {
-    entry.requeued = false;
-    if (entry.timer !== undefined) {
-      clearTimeout(entry.timer);
-      this.#timers.delete(entry.timer);
-      entry.timer = undefined;
-    }
-    const waiting = this.#ready.indexOf(entry);
-    if (waiting >= 0) this.#ready.splice(waiting, 1);
+    this.#redeliveries.schedule(entry, Math.min(maxMs, initialMs * factor ** (entry.attempt - 1)));
   }
 
   /** Dead-letters in one request; settles those the broker stored. Returns receipt → error of the others. */
