@@ -1,10 +1,13 @@
-// Helpers for the benchmark: statistics, closed- and open-loop load generators, child-process bookkeeping.
-import type { ChildProcess } from 'node:child_process';
+// Helpers for the benchmark: statistics, closed- and open-loop load generators, CPU and memory from /proc,
+// child-process bookkeeping.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
+/** A monotonic clock for durations (deadlines for grpc-js and kafka clients are Date.now() based). */
 export const now = () => performance.now();
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
 /** Quantile of an unsorted sample (nearest rank). */
 export function quantile(values: number[], q: number): number {
@@ -29,6 +32,7 @@ export interface LoadResult {
   recordsPerSec: number;
   mbPerSec: number;
   p50Ms: number;
+  p90Ms: number;
   p99Ms: number;
   errors: number;
   cpu?: Record<string, number>;
@@ -102,6 +106,7 @@ function result(records: number, recordBytes: number, seconds: number, lat: numb
     recordsPerSec: records / seconds,
     mbPerSec: (records * recordBytes) / seconds / 1e6,
     p50Ms: quantile(lat, 0.5),
+    p90Ms: quantile(lat, 0.9),
     p99Ms: quantile(lat, 0.99),
     errors,
   };
@@ -124,16 +129,36 @@ export function cpuMsOf(pid: number): number {
   }
 }
 
-/** Runs `fn` and reports the CPU each process used meanwhile, as % of one core. */
-export async function withCpu<T>(pids: Record<string, number | undefined>, fn: () => Promise<T>): Promise<{ value: T; cpu: Record<string, number> }> {
+/** CPU time of this process's children that have exited and been reaped (cutime + cstime), in ms. */
+export function reapedChildrenCpuMs(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[13]) + Number(fields[14])) * 10;
+}
+
+export interface Exec { stdout: string; stderr: string; code: number | null; pid: number; wallMs: number; cpuMs: Record<string, number> }
+
+/**
+ * Runs a command to its end and reports the CPU the watched processes used meanwhile (ms); `self` is the command's
+ * own CPU (read from this process's reaped-children counters, so no other child may exit meanwhile to be exact).
+ */
+export async function exec(cmd: string, args: string[], pids: Record<string, number | undefined> = {}, options: { cwd?: string; timeoutMs?: number } = {}): Promise<Exec> {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid === undefined ? NaN : cpuMsOf(pid)]));
+  const reaped0 = reapedChildrenCpuMs();
   const t0 = now();
-  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid === undefined ? NaN : k === 'bench' ? -1 : cpuMsOf(pid)]));
-  const self0 = process.cpuUsage();
-  const value = await fn();
-  const wall = now() - t0;
-  const self = process.cpuUsage(self0);
-  const cpu = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, k === 'bench' ? ((self.user + self.system) / 1000 / wall) * 100 : pid === undefined ? NaN : ((cpuMsOf(pid) - before[k]!) / wall) * 100]));
-  return { value, cpu };
+  const child = track(spawn(cmd, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (c) => resolve(c));
+  });
+  clearTimeout(timer);
+  const cpuMs: Record<string, number> = { self: reapedChildrenCpuMs() - reaped0 };
+  for (const [k, pid] of Object.entries(pids)) cpuMs[k] = pid === undefined ? NaN : cpuMsOf(pid) - before[k]!;
+  return { stdout, stderr, code, pid: child.pid ?? 0, wallMs: now() - t0, cpuMs };
 }
 
 /** Children to kill whatever happens (normal end, error, Ctrl-C). */

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs the real third-party tools the build and the tests use (grpcurl, grpc-health-probe: gRPC clients; buf: the
-# protobuf compiler that writes the descriptor set reflection serves, and the lint/breaking checker) from the Go module
-# proxy into .cache/tools/bin. Idempotent: a no-op when every binary is present.
+# protobuf compiler that writes the descriptor set reflection serves, and the lint/breaking checker; ghz: the unary
+# gRPC load generator of `npm run bench`) from the Go module proxy into .cache/tools/bin. Idempotent: a no-op when
+# every binary is present.
 # Usage: scripts/install-tools.sh   (prints the bin directory on its last line)
 set -euo pipefail
+# Go may be installed without being on PATH (the official tarball's default location).
+command -v go >/dev/null 2>&1 || PATH="${PATH}:/usr/local/go/bin"
 root="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
 bin="${PRISM_TOOLS_BIN:-${root}/.cache/tools/bin}"
 mkdir -p "${bin}"
@@ -13,6 +16,7 @@ declare -A tools=(
   [grpcurl]="github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3"
   [grpc-health-probe]="github.com/grpc-ecosystem/grpc-health-probe@v0.4.62"
   [buf]="github.com/bufbuild/buf/cmd/buf@v1.75.0"
+  [ghz]="github.com/bojand/ghz/cmd/ghz@v0.120.0"
 )
 for name in "${!tools[@]}"; do
   if [[ -x "${bin}/${name}" ]]; then continue; fi

@@ -51,7 +51,9 @@ export function serverStream<Req, Res>(
     const { ctx } = c;
     let cancelled = false;
     let sent = 0;
+    // grpc-js emits `cancelled` at every stream close: after the stream ended it changes nothing.
     call.on('cancelled', () => {
+      if (c.ended) return;
       cancelled = true;
       c.abort(cancelledByCaller());
     });

@@ -25,7 +25,10 @@ export function unary<Req, Res>(
   const scope = grpcCallScope(runtime.scope);
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     const c = openCall(callStart(call, operation), scope);
-    call.on('cancelled', () => c.abort(cancelledByCaller()));
+    // grpc-js emits `cancelled` at every stream close, answered or not: only a call still running is cancelled.
+    call.on('cancelled', () => {
+      if (!c.ended) c.abort(cancelledByCaller());
+    });
     const exec = async (): Promise<Res> => {
       assertDecoded(call.request);
       if (!options.data) return run(call.request, c.ctx);

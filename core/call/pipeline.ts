@@ -67,6 +67,11 @@ export class Call {
     };
   }
 
+  /** Whether the outcome was recorded (the answer is out): a cancellation after that changes nothing. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
   /** Ends the call's signal with `reason` (the caller went away, Drain ran out of time); the first reason stays. */
   abort(reason: PluginError): void {
     this.#own.abort(reason);

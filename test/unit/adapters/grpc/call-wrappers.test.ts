@@ -47,6 +47,19 @@ class FakeStreamCall extends EventEmitter {
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
 describe('unary', () => {
+  it('takes the cancelled event grpc-js emits at every close as a cancellation only while the call runs', async () => {
+    const { runtime } = setup();
+    const signals: AbortSignal[] = [];
+    const handler = unary(runtime, 'publish', (_req, ctx) => {
+      signals.push(ctx.signal);
+      return Promise.resolve({});
+    }, { data: true });
+    const call = Object.assign(new EventEmitter(), { metadata: new Metadata(), request: {}, getDeadline: () => Infinity });
+    await new Promise<void>((resolve) => handler(call as never, () => resolve()));
+    call.emit('cancelled');
+    expect(signals[0]!.aborted).toBe(false);
+  });
+
   it('answers a rejected handler exactly once, with the status of the one error table', async () => {
     const { runtime } = setup();
     const answers: [Partial<ServiceError> | null, unknown][] = [];
