@@ -149,9 +149,8 @@ func runConsume(o options, conn *grpc.ClientConn) (result, error) {
 	latMu.Unlock()
 	r := result{
 		Batch: o.ackBatch, Seconds: o.duration.Seconds(), Calls: ackCalls.Load(), Records: acked1 - acked0, Received: received1 - received0, Errors: errs.Load(),
-		P50Ms: quantileMs(all, 0.5), P90Ms: quantileMs(all, 0.9), P99Ms: quantileMs(all, 0.99), MaxMs: quantileMs(all, 1),
 		CpuMs: cpuDelta(cpu0, cpu1), FirstRecvMs: float64(firstAt.Sub(began)) / 1e6, MaxUnacked: o.maxUnacked,
-	}
+	}.withLatencies(all)
 	if c := caughtUp.Load(); c != 0 && c < end.UnixNano() {
 		r.CaughtUpMs = float64(c-start.UnixNano()) / 1e6
 	}

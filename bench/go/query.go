@@ -57,17 +57,13 @@ func runQuery(o options, conns []*grpc.ClientConn) (result, error) {
 			lat[w] = mine
 		}()
 	}
-	time.Sleep(time.Until(start))
-	cpu0 := cpuSnapshot(o.pids)
-	time.Sleep(time.Until(end))
-	cpu1 := cpuSnapshot(o.pids)
+	cpu := cpuWindow(o.pids, start, end)
 	wg.Wait()
 	all := latencies(lat)
 	r := result{
 		Batch: o.queryLimit, Seconds: o.duration.Seconds(), Calls: pages.Load(), Records: events.Load(), Errors: errs.Load(), QueryPasses: passes.Load(),
-		P50Ms: quantileMs(all, 0.5), P90Ms: quantileMs(all, 0.9), P99Ms: quantileMs(all, 0.99), MaxMs: quantileMs(all, 1),
-		CpuMs: cpuDelta(cpu0, cpu1),
-	}
+		CpuMs: cpu,
+	}.withLatencies(all)
 	if e, ok := firstErr.Load().(string); ok {
 		r.FirstError = e
 	}

@@ -65,3 +65,17 @@ func cpuDelta(before, after map[string]float64) map[string]float64 {
 	}
 	return out
 }
+
+// withLatencies fills the result's latency percentiles from the measured window's samples.
+func (r result) withLatencies(all []time.Duration) result {
+	r.P50Ms, r.P90Ms, r.P99Ms, r.MaxMs = quantileMs(all, 0.5), quantileMs(all, 0.9), quantileMs(all, 0.99), quantileMs(all, 1)
+	return r
+}
+
+// cpuWindow waits for the measured window [start, end) and returns the CPU each process used in it.
+func cpuWindow(pids map[string]int, start, end time.Time) map[string]float64 {
+	time.Sleep(time.Until(start))
+	cpu0 := cpuSnapshot(pids)
+	time.Sleep(time.Until(end))
+	return cpuDelta(cpu0, cpuSnapshot(pids))
+}

@@ -143,17 +143,13 @@ func runUnary(o options, conns []*grpc.ClientConn) (result, error) {
 			lat[w] = mine
 		}()
 	}
-	time.Sleep(time.Until(start))
-	cpu0 := cpuSnapshot(o.pids)
-	time.Sleep(time.Until(end))
-	cpu1 := cpuSnapshot(o.pids)
+	cpu := cpuWindow(o.pids, start, end)
 	wg.Wait()
 	all := latencies(lat)
 	r := result{
 		Batch: c.records, Seconds: o.duration.Seconds(), Calls: calls.Load(), Records: records.Load(), Errors: errs.Load(),
-		P50Ms: quantileMs(all, 0.5), P90Ms: quantileMs(all, 0.9), P99Ms: quantileMs(all, 0.99), MaxMs: quantileMs(all, 1),
-		CpuMs: cpuDelta(cpu0, cpu1),
-	}
+		CpuMs: cpu,
+	}.withLatencies(all)
 	if e, ok := firstErr.Load().(string); ok {
 		r.FirstError = e
 	}
