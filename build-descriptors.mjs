@@ -14,16 +14,13 @@ import { cp, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { standardProtos } from './adapters/protos/files.ts';
 
 const root = dirname(fileURLToPath(import.meta.url));
 export const defaultDescriptorSet = join(root, '.cache', 'descriptors', 'prism.binpb');
 
-/** Standard protos served beside ours: canonical path (what grpc-go serves them as) → file in node_modules. */
-export const extraProtos = {
-  'grpc/health/v1/health.proto': 'node_modules/grpc-health-check/proto/health/v1/health.proto',
-  'grpc/reflection/v1/reflection.proto': 'node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto',
-  'grpc/reflection/v1alpha/reflection.proto': 'node_modules/@grpc/reflection/build/proto/grpc/reflection/v1alpha/reflection.proto',
-};
+/** Standard protos served beside ours: canonical path (what grpc-go serves them as) → file under the repository. */
+export const extraProtos = Object.fromEntries(Object.entries(standardProtos).map(([canonical, file]) => [canonical, join('node_modules', file)]));
 
 async function protoFilesUnder(dir) {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });

@@ -7,6 +7,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildDescriptorSet, defaultDescriptorSet } from './build-descriptors.mjs';
 import { clientBundling } from './core/kafka/bundling.ts';
+import { standardProtos } from './adapters/protos/files.ts';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const outdir = process.env.PRISM_BUILD_OUTDIR ?? join(root, 'dist');
@@ -63,6 +64,8 @@ const result = await build({
   legalComments: 'linked',
   metafile: true,
   banner: { js: banner },
+  // The one version source (core/version.ts): package.json, read here, not at run time.
+  define: { PRISM_PLUGIN_VERSION: JSON.stringify(JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).version) },
   alias: clientBundling.alias,
   plugins: [dirnameRewrite, ...clientBundling.plugins],
   // Whitespace and syntax only: identifiers stay, so stack traces read without the source map. The function bundle
@@ -74,6 +77,11 @@ const result = await build({
 });
 
 await cp(join(root, 'proto'), join(outdir, 'proto'), { recursive: true });
+// grpc.health.v1 and grpc.reflection beside ours, under their canonical paths (adapters/protos/files.ts reads them there).
+for (const [canonical, file] of Object.entries(standardProtos)) {
+  await mkdir(dirname(join(outdir, 'proto', canonical)), { recursive: true });
+  await copyFile(join(root, 'node_modules', file), join(outdir, 'proto', canonical));
+}
 // Read by adapters/grpc/descriptor-set.ts beside the bundle; never rebuilt at run time.
 await copyFile(defaultDescriptorSet, join(outdir, 'descriptors.binpb'));
 for (const dir of assetDirs) await cp(join(root, 'node_modules', dir), join(outdir, 'assets', dir), { recursive: true });

@@ -5,12 +5,12 @@
 // Prints one JSON line {"msg":"bare server listening","port":N} on stdout.
 import { createServer } from 'node:net';
 import { loadPackageDefinition, Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { loadDefinitions } from '../adapters/grpc/protos.ts';
+import { servedDefinitions } from '../adapters/protos/services.ts';
 
 // As adapters/grpc/main.ts and server.ts: the default kafka.maxMessageBytes plus the envelope, keepalive as served.
 const maxReceiveBytes = 1_048_576 + 64 * 1024;
 
-const definitions = loadPackageDefinition(loadDefinitions());
+const definitions = loadPackageDefinition(servedDefinitions());
 function service(name: string): ServiceDefinition {
   let node: unknown = definitions;
   for (const part of name.split('.')) node = (node as Record<string, unknown>)[part];

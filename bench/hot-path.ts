@@ -5,7 +5,7 @@
 // (wire check + protobufjs + zod) and through the hot codecs (adapters/grpc/wire/). Isolates what the plugin adds
 // per record from the transport and the client library; the end-to-end figures are `npm run bench`'s.
 import { loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
-import { loadDefinitions } from '../adapters/grpc/protos.ts';
+import { servedDefinitions } from '../adapters/protos/services.ts';
 import { lenientDecoding } from '../adapters/grpc/strict-decode.ts';
 import { withHotCodecs } from '../adapters/grpc/wire/hot-codecs.ts';
 import type { ProducerPort } from '../core/kafka/producer-port.ts';
@@ -15,7 +15,7 @@ import { testContext } from '../test/support/context.ts';
 
 const records = Number(process.argv[2] ?? 1000);
 const rounds = Number(process.argv[3] ?? 200);
-let node: unknown = loadPackageDefinition(loadDefinitions());
+let node: unknown = loadPackageDefinition(servedDefinitions());
 for (const part of 'prism.interfaces.queue.QueueBasicInterface'.split('.')) node = (node as Record<string, unknown>)[part];
 const general = lenientDecoding((node as { service: ServiceDefinition }).service);
 const limits = { maxMessageBytes: 1 << 20 };

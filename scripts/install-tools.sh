@@ -5,8 +5,6 @@
 # every binary is present.
 # Usage: scripts/install-tools.sh   (prints the bin directory on its last line)
 set -euo pipefail
-# Go may be installed without being on PATH (the official tarball's default location).
-command -v go >/dev/null 2>&1 || PATH="${PATH}:/usr/local/go/bin"
 root="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
 bin="${PRISM_TOOLS_BIN:-${root}/.cache/tools/bin}"
 mkdir -p "${bin}"
@@ -20,10 +18,8 @@ declare -A tools=(
 )
 for name in "${!tools[@]}"; do
   if [[ -x "${bin}/${name}" ]]; then continue; fi
-  if ! command -v go >/dev/null 2>&1; then
-    echo "install-tools: Go is needed to install ${name} (apt-get install golang-go)" >&2
-    exit 1
-  fi
+  # Go from PATH, /usr/local/go, or downloaded from the module proxy into .cache/go (only when a tool is missing).
+  command -v go >/dev/null 2>&1 || PATH="$(bash "${root}/scripts/install-go.sh" | tail -n 1):${PATH}"
   echo "install-tools: go install ${tools[${name}]} (first run only)" >&2
   GOBIN="${bin}" go install "${tools[${name}]}"
 done

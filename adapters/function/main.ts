@@ -9,7 +9,8 @@
  */
 import { eventHandler, kafkaEventHandler } from './handler.ts';
 import type { KafkaRecordHandler } from './kafka-handler.ts';
-import { protoTypes } from './proto-root.ts';
+import { functionProtos } from '../protos/files.ts';
+import { protoRoot } from '../protos/root.ts';
 import { FunctionRuntime, type FunctionRuntimeOptions } from './runtime.ts';
 
 export type { FunctionContext } from './invocation.ts';
@@ -22,7 +23,7 @@ const shutdownGraceMs = 400;
 
 // The message types are read at load time (the platform's init phase), not in the first invocation; the broker
 // connections stay lazy, so a function whose broker is down still loads and answers UNAVAILABLE.
-protoTypes();
+protoRoot(functionProtos);
 
 /** The process's runtime, configured from the environment like the server (KAFKA_BROKERS, KAFKA_TOPIC, …). */
 export const runtime = new FunctionRuntime({ env: process.env });

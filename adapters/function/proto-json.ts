@@ -1,5 +1,6 @@
 import type protobuf from 'protobufjs';
 import { invalidArgument, showValue, type FieldViolation } from '../../core/errors.ts';
+import { objectOptions } from '../protos/root.ts';
 import { jsonName, readJsonMessage } from './json-fields.ts';
 
 /**
@@ -7,9 +8,6 @@ import { jsonName, readJsonMessage } from './json-fields.ts';
  * a payload between the gRPC and the function adapter unchanged. Both directions go through the protobuf binary
  * encoding, exactly as grpc-js does, so a handler sees the same object from either adapter.
  */
-
-/** How the gRPC adapter's proto-loader turns messages into objects (adapters/grpc/protos.ts): keep it identical. */
-const asGrpcSeesIt: protobuf.IConversionOptions = { longs: String, enums: String, defaults: true, oneofs: true };
 
 /**
  * proto3 JSON output: int64 as decimal strings, bytes as base64, enums by name. Fields at their default value are
@@ -28,7 +26,7 @@ export function decodeRequest(type: protobuf.Type, json: unknown): Record<string
   if (violations.length > 0) throw invalidArgument(violations);
   try {
     const wire = type.encode(type.fromObject(plain ?? {})).finish();
-    return type.toObject(type.decode(wire), asGrpcSeesIt);
+    return type.toObject(type.decode(wire), objectOptions);
   } catch (err) {
     // The reader checked types and ranges; anything protobufjs still refuses is reported the same way.
     throw invalidArgument([{ field: 'request', expected: `a ${type.name} message`, got: showValue(json) }], err);

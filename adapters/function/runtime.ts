@@ -11,7 +11,9 @@ import { openCall, type CallScope } from '../../core/call/pipeline.ts';
 import { invocationStart, type FunctionContext } from './invocation.ts';
 import { operationNamed } from './operations.ts';
 import { decodeRequest, encodeResponse } from './proto-json.ts';
-import { protoTypes } from './proto-root.ts';
+import { functionProtos } from '../protos/files.ts';
+import { protoRoot } from '../protos/root.ts';
+import { pluginVersion } from '../../core/version.ts';
 
 /** How a function runtime is configured; everything is optional (the bundle entry passes only `env`). */
 export interface FunctionRuntimeOptions {
@@ -70,7 +72,7 @@ export class FunctionRuntime {
 
   /** The process's logger once configured (a fallback before that). */
   get log(): Logger {
-    return this.#scope?.log ?? (this.#fallbackLog ??= createLogger({ level: 'info', service, version: 'unknown', scrubber: this.#scrubber, ...this.#writer() }));
+    return this.#scope?.log ?? (this.#fallbackLog ??= createLogger({ level: 'info', service, version: pluginVersion, scrubber: this.#scrubber, ...this.#writer() }));
   }
 
   /**
@@ -101,7 +103,7 @@ export class FunctionRuntime {
     try {
       if (op === undefined) throw unreadable;
       lease = await this.#cache.acquire();
-      const types = protoTypes();
+      const types = protoRoot(functionProtos);
       const input = decodeRequest(types.lookupType(op.request), request);
       const result = await op.run(lease.value, input, call.ctx);
       const body = encodeResponse(types.lookupType(op.response), result);

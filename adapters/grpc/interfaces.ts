@@ -1,4 +1,4 @@
-import { protoFiles, protoHash } from './protos.ts';
+import { protoFiles, protoHash } from '../protos/files.ts';
 
 /** A data interface we serve, as Initialize declares it to Prism. */
 interface Declared {

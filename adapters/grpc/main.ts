@@ -4,6 +4,7 @@ import { saslEnabled } from '../../core/kafka/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { createMetrics } from '../../core/metrics/metrics.ts';
 import { SecretScrubber } from '../../core/secrets/scrubber.ts';
+import { pluginVersion } from '../../core/version.ts';
 import { connectToProxy, type CallbackConnection } from './callback/client.ts';
 import { parseFlags, usage } from './flags.ts';
 import { dataEndpoint, launchFields } from './launch.ts';
@@ -26,7 +27,7 @@ function readConfig(argv: string[], env: NodeJS.ProcessEnv): { config: Config; s
     process.exit(0);
   }
   if (flags.version) {
-    process.stdout.write('prism-kafka-plugin 0.1.0\n');
+    process.stdout.write(`prism-kafka-plugin ${pluginVersion}\n`);
     process.exit(0);
   }
   const sources: ConfigSources = {

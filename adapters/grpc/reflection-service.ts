@@ -1,5 +1,6 @@
-import { status, type Server, type ServerDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { status, type Server, type ServerDuplexStream } from '@grpc/grpc-js';
+import { reflectionProtos } from '../protos/files.ts';
+import { serviceDefinition } from '../protos/services.ts';
 import type { DescriptorIndex } from './descriptors.ts';
 
 interface ReflectionRequest {
@@ -54,18 +55,18 @@ export function answer(index: DescriptorIndex, req: ReflectionRequest, listed: r
 
 /**
  * Registers grpc.reflection.v1 and v1alpha (grpcurl and grpc-go's clients try v1 first, older ones only know v1alpha).
- * Their codecs come from the same compiled set: @grpc/reflection's own service re-encodes descriptors through
- * protobufjs, which loses proto3 optional, so it is not used.
+ * The descriptors they serve are buf's compiled bytes, passed through untouched: @grpc/reflection's own service
+ * re-encodes descriptors through protobufjs, which loses proto3 optional, so it is not used. Only the reflection
+ * messages themselves go through the shared proto root (adapters/protos/).
  */
-export function addReflectionService(server: Server, set: Buffer, index: DescriptorIndex, registered: readonly string[]): void {
-  const versions = ['v1', 'v1alpha'];
+export function addReflectionService(server: Server, index: DescriptorIndex, registered: readonly string[]): void {
+  const versions = ['v1', 'v1alpha'] as const;
   const listed = [...registered, ...versions.map((v) => `grpc.reflection.${v}.ServerReflection`)];
   // A set compiled from other protos than the ones served (a stale build) must fail at start, not mislead clients.
   const missing = listed.filter((name) => !index.services.includes(name));
   if (missing.length > 0) throw new Error(`the compiled descriptor set does not declare ${missing.join(', ')}: rebuild it (node build-descriptors.mjs)`);
-  const definition = protoLoader.loadFileDescriptorSetFromBuffer(set, { keepCase: true, oneofs: true, longs: String, enums: String });
   for (const version of versions) {
-    server.addService(definition[`grpc.reflection.${version}.ServerReflection`] as ServiceDefinition, {
+    server.addService(serviceDefinition(`grpc.reflection.${version}.ServerReflection`, [reflectionProtos[version]]), {
       ServerReflectionInfo: (stream: ServerDuplexStream<ReflectionRequest, object>) => {
         stream.on('data', (req: ReflectionRequest) => {
           stream.write({ valid_host: req.host ?? '', original_request: req, ...answer(index, req, listed) });

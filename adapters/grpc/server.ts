@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
-import { Server, loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
+import { Server, type ServiceDefinition } from '@grpc/grpc-js';
 import type { ConfigSources } from '../../core/config/load.ts';
 import { readServerTls } from '../../core/config/tls.ts';
 import { probeHandler } from './probes.ts';
@@ -15,8 +15,8 @@ import { queueService } from './queue-service.ts';
 import { streamService } from './stream-service.ts';
 import { lifecycleService } from './lifecycle-service.ts';
 import { createHttpServer, listenShared } from './listener.ts';
-import { loadDefinitions } from './protos.ts';
 import { addReflectionService } from './reflection-service.ts';
+import { servedDefinitions, type ServiceDefinitions } from '../protos/services.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface ServerOptions {
@@ -41,10 +41,8 @@ export interface RunningServer {
   close(graceMs: number): Promise<void>;
 }
 
-function service(definitions: ReturnType<typeof loadPackageDefinition>, name: string): ServiceDefinition {
-  let node: unknown = definitions;
-  for (const part of name.split('.')) node = (node as Record<string, unknown>)[part];
-  return lenientDecoding((node as { service: ServiceDefinition }).service);
+function service(definitions: ServiceDefinitions, name: string): ServiceDefinition {
+  return lenientDecoding(definitions[name]!);
 }
 
 /** The services registered below, as reflection lists them (with its own two). */
@@ -59,8 +57,7 @@ const reflectedServices = [
 /** Builds the gRPC server (lifecycle, health, reflection) and serves it with HTTP probes on one port. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { runtime } = options;
-  const packageDefinition = loadDefinitions();
-  const definitions = loadPackageDefinition(packageDefinition);
+  const definitions = servedDefinitions();
   const grpc = new Server({
     'grpc.max_receive_message_length': options.maxReceiveBytes,
     'grpc.keepalive_permit_without_calls': 1,
@@ -75,10 +72,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   grpc.addService(withHotCodecs(service(definitions, 'prism.interfaces.queue.QueueBasicInterface'), () => runtime.deps.limits), queueService(runtime));
   grpc.addService(service(definitions, 'prism.interfaces.stream.StreamBasicInterface'), streamService(runtime));
   const health = addHealthService(grpc, runtime, [...healthServiceNames, ...dataServiceNames]);
-  // Reflection describes what buf compiled at build time (not what proto-loader parsed for the codecs above), and
+  // Reflection describes what buf compiled at build time (not what protobufjs parsed for the codecs above), and
   // lists the services registered here: proto/ also declares ProxyControlPlane, which the proxy serves, not us.
-  const descriptorSet = readDescriptorSet();
-  addReflectionService(grpc, descriptorSet, indexDescriptorSet(descriptorSet), reflectedServices);
+  addReflectionService(grpc, indexDescriptorSet(readDescriptorSet()), reflectedServices);
 
   const probes = probeHandler({
     metrics: () => runtime.scope.metrics,

@@ -1,9 +1,9 @@
 import { isUtf8 } from 'node:buffer';
-import { join } from 'node:path';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { invalidArgument, type FieldViolation } from '../../core/errors.ts';
-import { protoFiles, protoRoot } from './protos.ts';
+import { servedProtos } from '../protos/files.ts';
+import { protoRoot } from '../protos/root.ts';
 
 /** Marks a request whose bytes did not decode as its message type. */
 const MALFORMED = Symbol.for('prism.kafka-plugin.malformed-request');
@@ -53,20 +53,12 @@ export function assertDecoded(request: unknown): void {
   }
 }
 
-let root: protobuf.Root | undefined;
-
 /** The request message type of a method path (`/package.Service/Method`), from the protos we serve. */
 function requestType(path: string): protobuf.Type | undefined {
   const [, service, method] = /^\/([^/]+)\/([^/]+)$/.exec(path) ?? [];
   if (service === undefined || method === undefined) return undefined;
-  if (root === undefined) {
-    root = new protobuf.Root();
-    root.resolvePath = (_origin, target) => join(protoRoot, target);
-    root.loadSync(Object.values(protoFiles), { keepCase: true });
-    root.resolveAll();
-  }
   try {
-    return root.lookupService(service).methods[method]?.resolvedRequestType ?? undefined;
+    return protoRoot(servedProtos).lookupService(service).methods[method]?.resolvedRequestType ?? undefined;
   } catch {
     return undefined;
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pluginVersion } from '../version.ts';
 import { tlsProblems } from './tls.ts';
 
 /**
@@ -80,7 +81,7 @@ export const configSchema = z.object({
   plugin: z
     .object({
       name: z.string().min(1, { error: 'expected a non-empty name' }).default('kafka'),
-      version: z.string().default('0.1.0'),
+      version: z.string().default(pluginVersion),
     })
     .prefault({}),
   namespace: z.string().min(1, { error: 'expected a non-empty namespace' }).default('default'),

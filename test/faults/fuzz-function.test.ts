@@ -7,7 +7,8 @@ import { eventHandler } from '../../adapters/function/handler.ts';
 import type { HttpResponse } from '../../adapters/function/http-event.ts';
 import { jsonName } from '../../adapters/function/json-fields.ts';
 import { operations } from '../../adapters/function/operations.ts';
-import { protoTypes } from '../../adapters/function/proto-root.ts';
+import { functionProtos } from '../../adapters/protos/files.ts';
+import { protoRoot } from '../../adapters/protos/root.ts';
 import { FunctionRuntime } from '../../adapters/function/runtime.ts';
 import { kafkaAdmin, type KafkaAdmin } from '../support/kafka-admin.ts';
 import { captureLines } from '../support/test-logs.ts';
@@ -351,7 +352,7 @@ const bases: Record<string, Record<string, unknown>> = {
 };
 
 const byOperation = operations.map((op) => {
-  const type = protoTypes().lookupType(op.request);
+  const type = protoRoot(functionProtos).lookupType(op.request);
   const base = bases[op.name]!;
   return { name: op.name, corruptions: [...typeCorruptions(op.name, base, type), ...ruleCorruptions(op.name, base)] };
 });

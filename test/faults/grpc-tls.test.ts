@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { credentials, loadPackageDefinition, Metadata, type ChannelCredentials, type Client, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadDefinitions } from '../../adapters/grpc/protos.ts';
+import { servedDefinitions } from '../../adapters/protos/services.ts';
 import { startPlugin, type TestPlugin } from '../support/plugin.ts';
 import { spawnNode } from '../support/process.ts';
 import { issue, makeCa, type CertFiles } from './support/tls-certs.ts';
@@ -53,7 +53,7 @@ afterAll(async () => {
 
 type Ctor = new (address: string, creds: ChannelCredentials, options: Record<string, string>) => Client;
 function grpcClient(service: string, address: string, creds: ChannelCredentials): Client {
-  let node: unknown = loadPackageDefinition(loadDefinitions());
+  let node: unknown = loadPackageDefinition(servedDefinitions());
   for (const part of service.split('.')) node = (node as Record<string, unknown>)[part];
   // The certificate names 127.0.0.1 and localhost; SNI with an IP address is deprecated (RFC 6066), so say localhost.
   return new (node as Ctor)(address, creds, { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost' });

@@ -1,13 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { call, client } from '../support/grpc-client.ts';
+import { call, client, listServices } from '../support/grpc-client.ts';
 import { spawnNode } from '../support/process.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+/** Read here, independently of core/version.ts: the bundle has no package.json near it and must carry this. */
+const packageVersion = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 let dir: string;
 
 /** Builds the bundle and copies it to a directory with no node_modules anywhere above it. */
@@ -37,7 +39,7 @@ describe('the server bundle, run with no node_modules present', () => {
     const p = start({ KAFKA_BROKERS: inject('kafkaBrokers'), KAFKA_TOPIC: 'bundle-events' });
     try {
       const line = await p.waitForLog('kafka plugin initialized');
-      expect(line).toMatchObject({ level: 'INFO', brokers: [inject('kafkaBrokers')], topic: 'bundle-events', sasl_enabled: false });
+      expect(line).toMatchObject({ level: 'INFO', version: packageVersion, brokers: [inject('kafkaBrokers')], topic: 'bundle-events', sasl_enabled: false });
       expect(new Date(line.time as string).toISOString()).toBe(line.time);
       const address = `127.0.0.1:${String(line.port)}`;
 
@@ -50,6 +52,8 @@ describe('the server bundle, run with no node_modules present', () => {
       expect(status).toBe('SERVING');
       const lifecycle = client(address, 'prism.interfaces.LifecycleInterface');
       expect(await call(lifecycle, 'HealthCheck', {})).toMatchObject({ status: 'HEALTH_STATUS_HEALTHY' });
+      // Reflection's own messages are read from the standard protos copied beside the bundle (dist/proto/grpc/).
+      expect(await listServices(address)).toEqual(expect.arrayContaining(['prism.interfaces.queue.QueueBasicInterface', 'grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection']));
       health.close();
       lifecycle.close();
 
@@ -59,6 +63,12 @@ describe('the server bundle, run with no node_modules present', () => {
     } finally {
       p.child.kill('SIGKILL');
     }
+  });
+
+  it('prints the version package.json gives, injected at build time', async () => {
+    const p = start({}, ['--version']);
+    expect((await p.exited).code).toBe(0);
+    expect(p.stdout.join('\n').trim()).toBe(`prism-kafka-plugin ${packageVersion}`);
   });
 
   it('prints its flags with --help', async () => {

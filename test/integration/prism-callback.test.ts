@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { jsonToStruct } from '../../adapters/grpc/struct.ts';
+import { pluginVersion } from '../../core/version.ts';
 import { FakeProxy } from '../support/fake-proxy.ts';
 import { call, client } from '../support/grpc-client.ts';
 import { freePort } from '../support/launch.ts';
@@ -39,7 +40,7 @@ describe('callback mode (-proxy-addr): the plugin dials the proxy\'s ProxyContro
     const { proxy, plugin } = await started(true);
     const registration = await proxy.waitFor((m) => m.message === 'register', 20_000);
     expect(registration.correlation_id).toBe('register-1');
-    expect(registration.register).toMatchObject({ pattern_name: 'kafka', pattern_version: '0.1.0', process_id: plugin.child.pid, metadata: { name: 'kafka', version: '0.1.0' } });
+    expect(registration.register).toMatchObject({ pattern_name: 'kafka', pattern_version: pluginVersion, process_id: plugin.child.pid, metadata: { name: 'kafka', version: pluginVersion } });
     const declared = registration.register!.metadata.interfaces.map((i) => i.name);
     expect(declared).toEqual(expect.arrayContaining(['QueueBasicInterface', 'QueueInterface', 'PubSubBasicInterface', 'PubSubInterface']));
 

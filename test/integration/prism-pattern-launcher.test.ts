@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
+import { pluginVersion } from '../../core/version.ts';
 import { call, client } from '../support/grpc-client.ts';
 import { useThrottledBundle, freePort, launchExecutable, type Launched } from '../support/launch.ts';
 import { producerQueueLength, until } from '../support/throttle.ts';
@@ -51,7 +52,8 @@ async function launchPattern(config: Record<string, string>, extra: Record<strin
 
 describe('launched by the pattern launcher: manifest, GRPC_PORT and HEALTH_PORT', () => {
   it('ships a manifest the launcher accepts', () => {
-    expect(manifest).toMatchObject({ name: 'kafka', version: '0.1.0', isolation_level: 'namespace', healthcheck: { path: '/health' } });
+    // One version source: the manifest says package.json's version (scripts/sync-version.mjs keeps it so on `npm version`).
+    expect(manifest).toMatchObject({ name: 'kafka', version: pluginVersion, isolation_level: 'namespace', healthcheck: { path: '/health' } });
     expect(['none', 'namespace', 'session']).toContain(manifest.isolation_level);
     expect(manifest.healthcheck.port).toBeGreaterThan(0);
     // manifest.go refuses an executable without an execute bit.

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Client, ServiceError } from '@grpc/grpc-js';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadDefinitions } from '../../adapters/grpc/protos.ts';
+import { servedDefinitions } from '../../adapters/protos/services.ts';
 import { startPlugin, type TestPlugin } from '../support/plugin.ts';
 import { streamClient, unaryCall, type WireEvent } from '../support/stream-client.ts';
 
 /** What stock gRPC clients accept (our client keeps that default): every page must be smaller. */
 const grpcLimit = 4 << 20;
 /** Re-encodes a page with the server's own serializer: its size on the wire. */
-const method = loadDefinitions()['prism.interfaces.stream.StreamBasicInterface'] as unknown as Record<string, { responseSerialize(value: unknown): Buffer }>;
+const method = servedDefinitions()['prism.interfaces.stream.StreamBasicInterface'] as unknown as Record<string, { responseSerialize(value: unknown): Buffer }>;
 const wireBytes = (page: Page) => method.Query!.responseSerialize(page).length;
 
 interface Page { events: WireEvent[]; next_cursor: string }

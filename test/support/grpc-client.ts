@@ -1,10 +1,10 @@
 import { credentials, loadPackageDefinition, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
-import { loadDefinitions } from '../../adapters/grpc/protos.ts';
+import { servedDefinitions } from '../../adapters/protos/services.ts';
 
 type Ctor = new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client;
 
 function ctor(path: string): Ctor {
-  let node: unknown = loadPackageDefinition(loadDefinitions());
+  let node: unknown = loadPackageDefinition(servedDefinitions());
   for (const part of path.split('.')) node = (node as Record<string, unknown>)[part];
   return node as Ctor;
 }

@@ -1,5 +1,5 @@
 import { credentials, loadPackageDefinition, Metadata, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
-import { loadDefinitions } from '../../adapters/grpc/protos.ts';
+import { servedDefinitions } from '../../adapters/protos/services.ts';
 
 /** A StreamEvent as the client decodes it (int64 as strings). */
 export interface WireEvent {
@@ -17,7 +17,7 @@ type Ctor = new (address: string, creds: ReturnType<typeof credentials.createIns
 
 /** A real grpc-js client of prism.interfaces.stream.StreamBasicInterface. */
 export function streamClient(address: string, options: Record<string, unknown> = {}): Client {
-  let node: unknown = loadPackageDefinition(loadDefinitions());
+  let node: unknown = loadPackageDefinition(servedDefinitions());
   for (const part of 'prism.interfaces.stream.StreamBasicInterface'.split('.')) node = (node as Record<string, unknown>)[part];
   return new (node as Ctor)(address, credentials.createInsecure(), options);
 }

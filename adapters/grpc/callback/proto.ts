@@ -1,13 +1,10 @@
-import { loadPackageDefinition, type ChannelCredentials, type Client, type ClientDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { makeClientConstructor, type ChannelCredentials, type Client, type ClientDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
 import type { DrainResponse, HealthCheckResponse, InitializeResponse, PatternMetadata, StartResponse, StopResponse } from '../lifecycle-operations.ts';
-import { loaderOptions } from '../protos.ts';
+import { protoFiles } from '../../protos/files.ts';
+import { serviceDefinition } from '../../protos/services.ts';
 import type { ProtoStruct } from '../struct.ts';
 
-/** Relative to the proto root; loaded apart from the served protos, since we are this service's client, not its server. */
-export const controlPlaneProto = 'prism/interfaces/proxy_control_plane.proto';
-
-/** prism.interfaces.ProxyCommand as proto-loader decodes it: `command` names the oneof member that is set. */
+/** prism.interfaces.ProxyCommand as decoded (adapters/protos/root.ts objectOptions): `command` names the oneof member that is set. */
 export interface ProxyCommand {
   correlation_id: string;
   command?: 'register_ack' | 'initialize' | 'start' | 'drain' | 'stop' | 'health_check' | 'shutdown';
@@ -25,7 +22,7 @@ export interface RegisterRequest { pattern_name: string; pattern_version: string
 /** prism.interfaces.PatternMessage: a correlation id and (at most) one of the other members. */
 export interface PatternMessage {
   correlation_id: string;
-  /** Which member is set, on a decoded message (proto-loader's `oneofs` option); unset members decode as null. */
+  /** Which member is set, on a decoded message (the `oneofs` conversion option); unset members decode as null. */
   message?: string;
   register?: RegisterRequest;
   initialize_response?: InitializeResponse;
@@ -36,15 +33,17 @@ export interface PatternMessage {
   heartbeat?: { timestamp: number; status: string };
 }
 
-let definition: ReturnType<typeof loadPackageDefinition> | undefined;
+type ClientConstructor = new (address: string, creds: ChannelCredentials, options?: object) => Client;
+let built: { service: ServiceDefinition; Client: ClientConstructor } | undefined;
 
-/** The prism.interfaces.ProxyControlPlane service: its definition (for a server) and a client constructor. */
-export function controlPlaneService(): { service: ServiceDefinition; Client: new (address: string, creds: ChannelCredentials, options?: object) => Client } {
-  definition ??= loadPackageDefinition(protoLoader.loadSync(controlPlaneProto, loaderOptions));
-  const ctor = ((definition.prism as Record<string, unknown>).interfaces as Record<string, unknown>).ProxyControlPlane as {
-    service: ServiceDefinition;
-  } & (new (address: string, creds: ChannelCredentials, options?: object) => Client);
-  return { service: ctor.service, Client: ctor };
+/** The prism.interfaces.ProxyControlPlane service (not among the served ones: we are its client): its definition
+ * (for a server, as tests play the proxy) and a client constructor. */
+export function controlPlaneService(): { service: ServiceDefinition; Client: ClientConstructor } {
+  if (built === undefined) {
+    const service = serviceDefinition('prism.interfaces.ProxyControlPlane', [protoFiles.controlPlane]);
+    built = { service, Client: makeClientConstructor(service, 'ProxyControlPlane') as unknown as ClientConstructor };
+  }
+  return built;
 }
 
 /** Opens ManagePattern on a client of the service. */

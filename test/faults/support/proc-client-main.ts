@@ -9,7 +9,7 @@
  *   cancelled {}                          after "cancel"
  */
 import { credentials, loadPackageDefinition, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
-import { loadDefinitions } from '../../../adapters/grpc/protos.ts';
+import { servedDefinitions } from '../../../adapters/protos/services.ts';
 import type { ClientSpec, StreamSpec } from './proc-client.ts';
 
 interface ReadableCall {
@@ -29,7 +29,7 @@ const services = {
 
 const spec = JSON.parse(process.env.PRISM_FAULT_CLIENT ?? '{}') as ClientSpec;
 const out = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
-const definitions = loadPackageDefinition(loadDefinitions());
+const definitions = loadPackageDefinition(servedDefinitions());
 const ctor = (service: string): Ctor => {
   let node: unknown = definitions;
   for (const part of service.split('.')) node = (node as Record<string, unknown>)[part];

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { credentials, loadPackageDefinition, type Client } from '@grpc/grpc-js';
-import { loadDefinitions } from '../../../adapters/grpc/protos.ts';
+import { servedDefinitions } from '../../../adapters/protos/services.ts';
 import { spawnNode, type Spawned } from '../../support/process.ts';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -101,7 +101,7 @@ type Ctor = new (address: string, creds: ReturnType<typeof credentials.createIns
  * address): a stalled stream of one client must not hold up another's through HTTP/2 connection flow control.
  */
 export function separateClient(address: string, service: string): Client {
-  let node: unknown = loadPackageDefinition(loadDefinitions());
+  let node: unknown = loadPackageDefinition(servedDefinitions());
   for (const part of service.split('.')) node = (node as Record<string, unknown>)[part];
   return new (node as Ctor)(address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
 }

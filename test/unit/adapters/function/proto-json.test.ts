@@ -1,18 +1,17 @@
-import * as protoLoader from '@grpc/proto-loader';
 import { describe, expect, it } from 'vitest';
-import { loaderOptions, protoFiles } from '../../../../adapters/grpc/protos.ts';
 import { decodeRequest, encodeResponse } from '../../../../adapters/function/proto-json.ts';
-import { protoTypes } from '../../../../adapters/function/proto-root.ts';
+import { functionProtos } from '../../../../adapters/protos/files.ts';
+import { protoRoot } from '../../../../adapters/protos/root.ts';
+import { servedDefinitions } from '../../../../adapters/protos/services.ts';
 import { isPluginError, type PluginError } from '../../../../core/errors.ts';
 
-const types = protoTypes();
+const types = protoRoot(functionProtos);
 const type = (name: string) => types.lookupType(name);
-const grpc = protoLoader.loadSync([protoFiles.queue, protoFiles.stream], loaderOptions);
+const grpc = servedDefinitions();
 
 /** What grpc-js hands a handler for these bytes: the gRPC adapter's own deserializer. */
 function asGrpcDecodes(service: string, method: string, wire: Uint8Array): unknown {
-  const def = grpc[service] as protoLoader.ServiceDefinition;
-  return def[method]!.requestDeserialize(Buffer.from(wire));
+  return grpc[service]![method]!.requestDeserialize(Buffer.from(wire));
 }
 
 function refused(fn: () => unknown): PluginError {

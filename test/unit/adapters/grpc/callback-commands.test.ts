@@ -1,14 +1,13 @@
-import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
+import type { MethodDefinition } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { answerCommand } from '../../../../adapters/grpc/callback/commands.ts';
-import { controlPlaneProto, type PatternMessage, type ProxyCommand } from '../../../../adapters/grpc/callback/proto.ts';
-import { loaderOptions } from '../../../../adapters/grpc/protos.ts';
+import { controlPlaneService, type PatternMessage, type ProxyCommand } from '../../../../adapters/grpc/callback/proto.ts';
 import { lifecycleOperations } from '../../../../adapters/grpc/lifecycle-operations.ts';
 import { jsonToStruct } from '../../../../adapters/grpc/struct.ts';
 import { testContext } from '../../../support/context.ts';
 import { fakeRuntime } from '../../../support/fake-runtime.ts';
 
-const manage = (loadSync(controlPlaneProto, loaderOptions)['prism.interfaces.ProxyControlPlane'] as Record<string, MethodDefinition<PatternMessage, ProxyCommand>>).ManagePattern!;
+const manage = controlPlaneService().service.ManagePattern as MethodDefinition<PatternMessage, ProxyCommand>;
 /** A command as the plugin decodes it off the wire (the proxy's bytes), and an answer as the proxy decodes it. */
 const decoded = (cmd: ProxyCommand) => manage.responseDeserialize(manage.responseSerialize(cmd));
 const onTheWire = (msg: PatternMessage | undefined) => (msg === undefined ? undefined : manage.requestDeserialize(manage.requestSerialize(msg)));

@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { MethodDefinition } from '@grpc/proto-loader';
+import type { MethodDefinition } from '@grpc/grpc-js';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig, type ConfigError } from '../../../../core/config/load.ts';
 import { lifecycleOperations } from '../../../../adapters/grpc/lifecycle-operations.ts';
-import { loadDefinitions } from '../../../../adapters/grpc/protos.ts';
+import { servedDefinitions } from '../../../../adapters/protos/services.ts';
 import { jsonToStruct, structToJson, type ProtoStruct } from '../../../../adapters/grpc/struct.ts';
 import { testContext } from '../../../support/context.ts';
 import { fakeRuntime } from '../../../support/fake-runtime.ts';
 
 const protoRoot = fileURLToPath(new URL('../../../../proto/', import.meta.url));
-const initialize = (loadDefinitions()['prism.interfaces.LifecycleInterface'] as Record<string, MethodDefinition<object, object>>).Initialize!;
+const initialize = (servedDefinitions()['prism.interfaces.LifecycleInterface'] as Record<string, MethodDefinition<object, object>>).Initialize!;
 
 /** The config Struct exactly as the server decodes it after protobuf encoding: every number travels as a double. */
 function overTheWire(config: Record<string, unknown>): Record<string, unknown> {

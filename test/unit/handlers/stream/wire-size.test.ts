@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { loadDefinitions } from '../../../../adapters/grpc/protos.ts';
+import { servedDefinitions } from '../../../../adapters/protos/services.ts';
 import type { StreamEvent } from '../../../../handlers/stream/events.ts';
 import { cursorWireBytes, eventWireBytes, grpcMessageLimit, pageBudget } from '../../../../handlers/stream/wire-size.ts';
 
 /** The serializer grpc-js runs for a Query answer: what the client receives, byte for byte. */
-const method = loadDefinitions()['prism.interfaces.stream.StreamBasicInterface'] as unknown as Record<string, { responseSerialize(value: unknown): Buffer }>;
+const method = servedDefinitions()['prism.interfaces.stream.StreamBasicInterface'] as unknown as Record<string, { responseSerialize(value: unknown): Buffer }>;
 const encode = (events: StreamEvent[], nextCursor: string) => method.Query!.responseSerialize({ events, next_cursor: nextCursor }).length;
 
 const event = (over: Partial<StreamEvent>): StreamEvent => ({

@@ -1,7 +1,7 @@
 import { loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadDefinitions } from '../../../../../adapters/grpc/protos.ts';
+import { servedDefinitions } from '../../../../../adapters/protos/services.ts';
 import { assertDecoded, lenientDecoding } from '../../../../../adapters/grpc/strict-decode.ts';
 import { withHotCodecs } from '../../../../../adapters/grpc/wire/hot-codecs.ts';
 import { decodePublish, decodePublishBatch } from '../../../../../adapters/grpc/wire/publish-request.ts';
@@ -13,7 +13,7 @@ import { publishBatch } from '../../../../../handlers/publish-batch.ts';
 import { testContext } from '../../../../support/context.ts';
 
 // The general path as the server had it before the hot codecs: wire check + protobufjs, then the handler's zod.
-let node: unknown = loadPackageDefinition(loadDefinitions());
+let node: unknown = loadPackageDefinition(servedDefinitions());
 for (const part of 'prism.interfaces.queue.QueueBasicInterface'.split('.')) node = (node as Record<string, unknown>)[part];
 const general = lenientDecoding((node as { service: ServiceDefinition }).service);
 const limits = { maxMessageBytes: 64 };

@@ -1,10 +1,10 @@
 import { loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadDefinitions } from '../../../../../adapters/grpc/protos.ts';
+import { servedDefinitions } from '../../../../../adapters/protos/services.ts';
 import { encodePublishBatchResponse, encodePublishResponse } from '../../../../../adapters/grpc/wire/publish-response.ts';
 
-let node: unknown = loadPackageDefinition(loadDefinitions());
+let node: unknown = loadPackageDefinition(servedDefinitions());
 for (const part of 'prism.interfaces.queue.QueueBasicInterface'.split('.')) node = (node as Record<string, unknown>)[part];
 const service = (node as { service: ServiceDefinition }).service;
 const Publish = service.Publish!;
