@@ -57,7 +57,8 @@ export function createDeps(config: Config, scope: ProcessScope, overrides: Parti
   const groups = overrides.groups ?? clients.groups();
   const reader = overrides.reader ?? clients.reader();
   const sessions = overrides.sessions ?? new SessionRegistry();
-  const queues = observeQueues({ groups, sessions, metrics: scope.metrics, log: scope.log });
+  // The configured default group's lag is reported even when no subscription opens here (alerts need it most then).
+  const queues = observeQueues({ groups, sessions, metrics: scope.metrics, log: scope.log, configured: [{ group: config.kafka.consumerGroup, topic: config.kafka.topic }] });
   const health = overrides.health ?? new HealthMonitor({
     kafka,
     pending: () => producer.pending(),

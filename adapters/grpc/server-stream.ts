@@ -47,7 +47,7 @@ export function serverStream<Req, Res>(
   const scope = grpcCallScope(runtime.scope);
   return (call: ServerWritableStream<Req, Res>) => {
     // Drain ends these streams at once (Tail: resume from the last cursor): the runtime's signal is one of the call's.
-    const c = openCall(callStart(call, operation, options.endOnDrain === true ? [runtime.drainSignal] : undefined), scope);
+    const c = openCall({ ...callStart(call, operation, options.endOnDrain === true ? [runtime.drainSignal] : undefined), stream: true }, scope);
     const { ctx } = c;
     let cancelled = false;
     let sent = 0;

@@ -24,16 +24,22 @@ export interface Outcome {
   fields?: Record<string, unknown>;
   /** Whether success lines are written, when known without building the call's logger. */
   debugEnabled?: boolean;
+  /** A server-streaming call: its duration is how long the stream stayed open (prism_stream_duration_seconds). */
+  stream?: boolean;
 }
+
+/** What recording an outcome needs of the metrics. */
+export type OutcomeMetrics = Pick<Metrics, 'requestDuration' | 'streamDuration' | 'requests'>;
 
 /**
  * Records how one call ended, the same way for every entry (gRPC unary, gRPC streams, function invocations): the
- * request metrics by operation and status, and one log line — debug on success, warn on a failure the caller caused or
+ * request metrics by operation and status (the duration in the stream histogram for a stream: minutes of an open
+ * Tail are not request latency), and one log line — debug on success, warn on a failure the caller caused or
  * can retry, error with the full error for INTERNAL. Returns the duration in ms.
  */
-export function recordOutcome(metrics: Pick<Metrics, 'requestDuration' | 'requests'> | undefined, log: Logger | (() => Logger), o: Outcome): number {
+export function recordOutcome(metrics: OutcomeMetrics | undefined, log: Logger | (() => Logger), o: Outcome): number {
   const seconds = Number(process.hrtime.bigint() - o.started) / 1e9;
-  metrics?.requestDuration.observe({ operation: o.operation, status: o.status, backend: 'kafka' }, seconds);
+  (o.stream === true ? metrics?.streamDuration : metrics?.requestDuration)?.observe({ operation: o.operation, status: o.status, backend: 'kafka' }, seconds);
   metrics?.requests.inc({ operation: o.operation, status: o.status });
   const fields = { status: o.status, duration_ms: Math.round(seconds * 1e5) / 100, ...o.fields };
   // A function is called only for a line that is written: building a call's child logger costs more than the call.

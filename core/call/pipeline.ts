@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { isPluginError, PluginError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { Metrics } from '../metrics/metrics.ts';
 import type { CallContext } from './context.ts';
-import { recordOutcome, toPluginError } from './outcome.ts';
+import { recordOutcome, toPluginError, type OutcomeMetrics } from './outcome.ts';
 
 /** What an entry knows of a call when it arrives, read from its transport (gRPC metadata, a function's context). */
 export interface CallStart {
@@ -16,12 +15,14 @@ export interface CallStart {
   deadline?: number | undefined;
   /** Signals of the runtime that end this call too (its drain, for calls with no natural end). */
   endOn?: readonly AbortSignal[];
+  /** A server-streaming call (its duration goes to the stream histogram). */
+  stream?: boolean;
 }
 
 /** Where every call records its outcome; shared by all calls of a process. */
 export interface CallScope {
   log: Logger;
-  metrics?: Pick<Metrics, 'requestDuration' | 'requests'> | undefined;
+  metrics?: OutcomeMetrics | undefined;
   /** The metrics' status label of an outcome (gRPC status names in the gRPC adapter); the error code by default. */
   statusOf?: (error: PluginError | undefined) => string;
   /** Any thrown value → the PluginError the caller sees (core's toPluginError by default). */
@@ -39,12 +40,14 @@ export class Call {
   readonly #scope: CallScope;
   readonly #started = process.hrtime.bigint();
   readonly #own = new AbortController();
+  readonly #stream: boolean;
   #timer: NodeJS.Timeout | undefined;
   #ended = false;
 
   constructor(start: CallStart, scope: CallScope) {
     this.operation = start.operation;
     this.#scope = scope;
+    this.#stream = start.stream === true;
     const requestId = start.requestId ?? randomUUID();
     const { deadline, traceId } = start;
     if (deadline !== undefined) {
@@ -94,7 +97,7 @@ export class Call {
     this.#ended = true;
     const status = options.status ?? this.#scope.statusOf?.(error) ?? error?.code ?? 'OK';
     const debugEnabled = this.#scope.log.isLevelEnabled('debug');
-    return recordOutcome(this.#scope.metrics, () => this.ctx.log, { operation: this.operation, status, started: this.#started, error, fields: options.fields, debugEnabled });
+    return recordOutcome(this.#scope.metrics, () => this.ctx.log, { operation: this.operation, status, started: this.#started, error, fields: options.fields, debugEnabled, stream: this.#stream });
   }
 }
 

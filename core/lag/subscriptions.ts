@@ -12,8 +12,8 @@ export interface GroupTopic {
 export interface OpenSubscriptionsOptions {
   /** The session registry is the truth about what is open; a watched subscription it no longer holds is dropped. */
   isOpen: (subscription: WatchedSubscription) => boolean;
-  /** Called after each new subscription (starts the lag monitor on first use). */
-  onAdd?: () => void;
+  /** Called after each new subscription (starts the lag monitor on first use, remembers its group). */
+  onAdd?: (subscription: WatchedSubscription) => void;
 }
 
 /**
@@ -31,7 +31,7 @@ export class OpenSubscriptions {
   add(subscription: WatchedSubscription): void {
     this.#prune();
     this.#all.add(subscription);
-    this.#o.onAdd?.();
+    this.#o.onAdd?.(subscription);
   }
 
   list(): WatchedSubscription[] {

@@ -1,18 +1,18 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { healthStatusValue, type HealthStatus } from '../health-monitor.ts';
+import { pluginVersion } from '../version.ts';
+import { createBuildInfo } from './build-info.ts';
 import { createCredentialMetrics } from './credentials.ts';
+import { createDurationMetrics } from './durations.ts';
 import { registerProcessMetrics } from './process.ts';
 import { createQueueMetrics } from './queue.ts';
-
-/** prism_request_duration_seconds buckets, as Prism defines them (prism-contracts.md §8). */
-const requestBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /**
  * The plugin's metrics on its own Registry (never prom-client's global one, so two runtimes or tests in one
  * process do not collide). Label values are bounded: operation names, status codes, topics — never ids or keys.
  * Every name passes `promtool check metrics`.
  */
-export function createMetrics(options: { namespace: string; defaultMetrics?: boolean }) {
+export function createMetrics(options: { namespace: string; defaultMetrics?: boolean; build?: { version: string; nodeVersion: string } }) {
   const registry = new Registry();
   registry.setDefaultLabels({ namespace: options.namespace });
   if (options.defaultMetrics !== false) registerProcessMetrics(registry);
@@ -48,7 +48,9 @@ export function createMetrics(options: { namespace: string; defaultMetrics?: boo
         if (health !== undefined) this.set(healthStatusValue[health()]);
       },
     }),
-    requestDuration: new Histogram({ name: 'prism_request_duration_seconds', help: 'Request duration by operation and status', labelNames: ['operation', 'status', 'backend'], buckets: requestBuckets, registers }),
+    /** prism_request_duration_seconds (unary calls) and prism_stream_duration_seconds (server-streaming calls). */
+    ...createDurationMetrics(registers),
+    buildInfo: createBuildInfo(registers, options.build ?? { version: pluginVersion, nodeVersion: process.versions.node }),
     queueEvents: {
       redelivered: new Counter({ name: 'prism_queue_redeliveries_total', help: 'Messages delivered again after a nack', labelNames: ['topic'], registers }),
       deadLettered: new Counter({ name: 'prism_queue_dead_lettered_total', help: 'Messages sent to the dead-letter topic', labelNames: ['topic'], registers }),

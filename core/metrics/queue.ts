@@ -12,16 +12,17 @@ export interface LagSample {
 export interface QueueSources {
   /** Delivered-and-unacknowledged messages per topic, over the open subscriptions (0 for an idle one). */
   unackedByTopic(): Map<string, number>;
-  /** The last lag readings of the groups of open subscriptions. */
+  /** The last lag readings of the watched groups (open subscriptions, the configured group, groups served here). */
   lag(): LagSample[];
 }
 
 const none: QueueSources = { unackedByTopic: () => new Map(), lag: () => [] };
 
 /**
- * Gauges of the open queue subscriptions. Both are rebuilt at every scrape from the sources, so a subscription that
- * closed leaves no stale series behind; label values are topics, groups and partition numbers of open
- * subscriptions only (bounded by what is open, never ids or keys).
+ * Gauges of the queue subscriptions. Both are rebuilt at every scrape from the sources, so nothing stale stays
+ * behind: unacked covers open subscriptions only; lag covers the watched groups, which outlive their last member
+ * on purpose (core/lag/watched.ts says when one is dropped). Label values are topics, groups and partition numbers,
+ * bounded by the lag monitor's pair cap, never ids or keys.
  */
 export function createQueueMetrics(registers: Registry[]) {
   let sources = none;
@@ -41,7 +42,7 @@ export function createQueueMetrics(registers: Registry[]) {
     }),
     consumerLag: new Gauge({
       name: 'prism_consumer_lag',
-      help: 'Records after the committed offset of the consumer groups of open queue subscriptions (refreshed every few seconds)',
+      help: 'Records after the committed offset, per consumer group served here or configured, also with no member left (refreshed every few seconds)',
       labelNames: ['group', 'topic', 'partition'],
       registers,
       collect() {

@@ -10,6 +10,8 @@ export interface PrometheusServer {
   query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
   /** The scrape targets as Prometheus sees them (health `up` / `down`, last error). */
   targets(): Promise<{ health: string; lastError: string; scrapeUrl: string }[]>;
+  /** The loaded rules as Prometheus evaluates them (health `ok` once evaluated without error). */
+  rules(): Promise<{ name: string; type: string; health: string; lastError?: string; state?: string }[]>;
   logs(): string;
   /** Stops the server and deletes its data directory. Idempotent. */
   close(): Promise<void>;
@@ -36,11 +38,16 @@ export function freePort(): Promise<number> {
   });
 }
 
+export interface PrometheusOptions {
+  /** Rule files (absolute paths) to load and evaluate every second, like `rule_files:` in a real deployment. */
+  ruleFiles?: string[];
+}
+
 /**
  * Starts a real Prometheus server (the `prometheus` binary on PATH, see scripts/install-observability-tools.sh) on a
  * free loopback port, scraping `target` (host:port) every second, with its data in a temp dir.
  */
-export async function startPrometheus(target: string): Promise<PrometheusServer> {
+export async function startPrometheus(target: string, options: PrometheusOptions = {}): Promise<PrometheusServer> {
   requireTool('prometheus');
   const dir = await mkdtemp(join(tmpdir(), 'prism-prometheus-'));
   const port = await freePort();
@@ -49,6 +56,7 @@ export async function startPrometheus(target: string): Promise<PrometheusServer>
     '  scrape_interval: 1s',
     '  scrape_timeout: 1s',
     '  evaluation_interval: 1s',
+    ...(options.ruleFiles === undefined ? [] : ['rule_files:', ...options.ruleFiles.map((f) => `  - ${JSON.stringify(f)}`)]),
     'scrape_configs:',
     '  - job_name: prism-kafka-plugin',
     '    static_configs:',
@@ -99,6 +107,7 @@ export async function startPrometheus(target: string): Promise<PrometheusServer>
     url,
     query: async (expr) => (await api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result,
     targets: async () => (await api<{ activeTargets: { health: string; lastError: string; scrapeUrl: string }[] }>('/api/v1/targets')).activeTargets,
+    rules: async () => (await api<{ groups: { rules: { name: string; type: string; health: string; lastError?: string; state?: string }[] }[] }>('/api/v1/rules')).groups.flatMap((g) => g.rules),
     logs: () => output,
     close,
   };
