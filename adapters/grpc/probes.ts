@@ -2,8 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HealthReport } from '../../core/health-monitor.ts';
 import type { Metrics } from '../../core/metrics/metrics.ts';
 
-const liveness = new Set(['/health/live', '/healthz', '/livez']);
-const readiness = new Set(['/ready', '/readyz', '/health/ready']);
+const liveness: ReadonlySet<string> = new Set(['/health/live', '/healthz', '/livez']);
+const readiness: ReadonlySet<string> = new Set(['/ready', '/readyz', '/health/ready']);
+/** The probe paths served (deployment manifests are checked against them). */
+export const healthPaths = { liveness, readiness };
 
 export interface ProbeSources {
   metrics: () => Metrics;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs and configures what the image scripts need on a fresh Debian machine:
 #   podman + runc (apt)      builds and runs the images (there is no Docker engine here)
+#   catatonit (apt)          the init of podman's pause image, which every pod needs (`podman kube play`)
 #   /etc/containers/containers.conf with the settings podman needs on these machines
 # Usage: scripts/image/install-prereqs.sh
 #
@@ -16,6 +17,7 @@ install_packages() {
   local -a missing=() sudo=()
   command -v podman >/dev/null 2>&1 || missing+=(podman)
   command -v runc >/dev/null 2>&1 || missing+=(runc)
+  command -v catatonit >/dev/null 2>&1 || missing+=(catatonit)
   if ((${#missing[@]} == 0)); then
     return 0
   fi
@@ -38,6 +40,7 @@ install_packages() {
   fi
   command -v podman >/dev/null 2>&1 || die "podman still missing after apt-get install"
   command -v runc >/dev/null 2>&1 || die "runc still missing after apt-get install"
+  command -v catatonit >/dev/null 2>&1 || die "catatonit still missing after apt-get install"
 }
 
 # podman 4.3 (Debian 12) runs containers here only with:

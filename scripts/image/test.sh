@@ -44,34 +44,8 @@ RUN_ID="prism-kafka-plugin-test-$$"
 WORK="$(mktemp -d)"
 CONTAINERS=()
 
-PASSED=0
-FAILED=0
-PENDING=0
-pass() {
-  printf 'PASS %s\n' "$1"
-  PASSED=$((PASSED + 1))
-}
-fail() {
-  printf 'FAIL %s: %s\n' "$1" "$2"
-  FAILED=$((FAILED + 1))
-}
-pending() {
-  printf 'PENDING %s: %s\n' "$1" "$2"
-  PENDING=$((PENDING + 1))
-}
-info() { printf 'INFO %s\n' "$*"; }
-
-# Runs a check function; its last output line is the reason shown when it fails.
-check() {
-  local name="$1" out
-  shift
-  if out="$("$@" 2>&1)"; then
-    pass "${name}"
-  else
-    out="${out%$'\n'}"
-    fail "${name}" "${out##*$'\n'}"
-  fi
-}
+# shellcheck source=checks.sh
+source "${IMAGE_SCRIPTS_DIR}/checks.sh"
 
 cleanup() {
   local c
@@ -525,11 +499,7 @@ main() {
   check "production: the plugin adds < ${MAX_PLUGIN_MB} MB to its base (the bundle only)" plugin_layers_small
   report_sizes "${DEBUG}" "${WORK}/debug.list" debug "${DEBUG_TAG}"
   info "total: $((SECONDS - t0)) s"
-  if ((PENDING > 0)); then
-    printf 'container: %d pending, not counted (see PENDING above)\n' "${PENDING}"
-  fi
-  printf 'container: %d passed, %d failed\n' "${PASSED}" "${FAILED}"
-  ((FAILED == 0))
+  summary container
 }
 
 main "$@"
