@@ -107,6 +107,7 @@ export const append = defineHandler({
     const record = toRecord(input.topic, input, (deps.now ?? Date.now)());
     checkSizes([record], deps.limits.maxMessageBytes, () => 'payload');
     await checkPartitions(deps.reader, [record], () => 'partition');
+    ctx.trace?.send([record]);
     const outcomes = await beforeDeadline(deps.producer.produce([record], { signal: ctx.signal }), ctx, `append to ${input.topic}`);
     count(deps, input.topic, outcomes);
     const [outcome] = outcomes;
@@ -127,6 +128,7 @@ export const appendBatch = defineHandler({
     const records = input.records.map((r) => toRecord(input.topic, r, now));
     checkSizes(records, deps.limits.maxMessageBytes, (i) => `records[${i}].payload`);
     await checkPartitions(deps.reader, records, (i) => `records[${i}].partition`);
+    ctx.trace?.send(records);
     const outcomes = await beforeDeadline(deps.producer.produce(records, { signal: ctx.signal }), ctx, `append to ${input.topic}`);
     count(deps, input.topic, outcomes);
     const results = outcomes.map((outcome, i): AppendResult => {

@@ -74,10 +74,17 @@ export const consume = defineHandler({
   input: consumeInput,
   async run(deps: ConsumeDeps, input, ctx: CallContext): Promise<AsyncIterable<QueueMessage>> {
     const session = await openSession(deps, input, ctx);
+    ctx.trace?.reads(input.topic, session.options.group);
     const messages = async function* () {
       for await (const d of session.deliveries(ctx.signal)) {
         deps.metrics.messagesConsumed.inc({ topic: input.topic });
-        yield toQueueMessage(d, session.options.id);
+        // Its span lasts until the transport took the message (the stream asks for the next one).
+        const span = ctx.trace?.receive(d.record);
+        try {
+          yield toQueueMessage(d, session.options.id);
+        } finally {
+          span?.end();
+        }
       }
     };
     // The membership exists already: release it however the stream ends, even if the caller never reads.

@@ -30,8 +30,10 @@ export const publishBatch = defineHandler({
   }),
   async run(deps: PublishDeps, input, ctx): Promise<{ results: BatchItemResult[] }> {
     const built = input.messages.map((m) => toRecord(m, deps.newId));
-    await checkPartitions(deps.reader, built.map((b) => b.record), (i) => `messages[${i}].partition`);
-    const outcomes = await beforeDeadline(deps.producer.produce(built.map((b) => b.record), { signal: ctx.signal }), ctx, 'publish batch');
+    const records = built.map((b) => b.record);
+    await checkPartitions(deps.reader, records, (i) => `messages[${i}].partition`);
+    ctx.trace?.send(records);
+    const outcomes = await beforeDeadline(deps.producer.produce(records, { signal: ctx.signal }), ctx, 'publish batch');
     // Counted once per topic and code for the batch, not per record (a labelled inc costs more than the record).
     const produced = new Map<string, number>();
     const failed = new Map<string, { topic: string; code: string; n: number }>();

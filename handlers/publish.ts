@@ -37,6 +37,7 @@ export const publish = defineHandler({
   async run(deps: PublishDeps, input, ctx): Promise<PublishResult> {
     const { record, messageId } = toRecord(input, deps.newId);
     await checkPartitions(deps.reader, [record], () => 'partition');
+    ctx.trace?.send([record]);
     const [outcome] = await beforeDeadline(deps.producer.produce([record], { signal: ctx.signal }), ctx, `publish to ${record.topic}`);
     if (outcome === undefined) throw new PluginError('INTERNAL', 'the producer returned no outcome');
     if (!outcome.ok) {

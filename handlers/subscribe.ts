@@ -75,11 +75,17 @@ export const subscribe = defineHandler({
       topic: input.topic, group, subscriber_id: pubsubMemberId(input.subscriber_id, input.topic), max_unacked: 0,
       ...(input.options.start === undefined ? {} : { start: input.options.start }),
     }, ctx);
+    ctx.trace?.reads(input.topic, group);
     const messages = async function* () {
       for await (const d of session.deliveries(ctx.signal)) {
         deps.metrics.messagesConsumed.inc({ topic: input.topic });
         const m = toQueueMessage(d, session.options.id);
-        yield { topic: m.topic, payload: m.payload, metadata: m.metadata, message_id: m.message_id, timestamp: m.timestamp };
+        const span = ctx.trace?.receive(d.record);
+        try {
+          yield { topic: m.topic, payload: m.payload, metadata: m.metadata, message_id: m.message_id, timestamp: m.timestamp };
+        } finally {
+          span?.end();
+        }
         // Resumed: the stream asks for the next message, so the transport accepted this one. Committing now, not
         // when the next message arrives, means a stream that ends cleanly leaves nothing behind to deliver twice.
         try {

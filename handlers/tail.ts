@@ -56,6 +56,7 @@ async function followNewPartitions(reader: ReaderPort, topic: string, positions:
 export async function* follow(deps: TailDeps, topic: string, positions: Positions, filter: EventFilter, ctx: CallContext): AsyncGenerator<StreamEvent, void, undefined> {
   const tuning = { ...defaultTailTuning, ...deps.tailTuning };
   const fetcher = deps.reader.openFetcher(topic);
+  ctx.trace?.reads(topic);
   let nextCheck = Date.now() + tuning.partitionCheckMs;
   try {
     while (!ctx.signal.aborted) {
@@ -77,8 +78,13 @@ export async function* follow(deps: TailDeps, topic: string, positions: Position
           positions.set(answer.partition, String(BigInt(record.offset) + 1n));
           if (!matches(record, filter)) continue;
           deps.metrics.messagesConsumed.inc({ topic });
-          // The cursor is taken now: it names exactly the events delivered so far, whatever comes next.
-          yield toEvent(record, encodeTailCursor({ topic, positions }));
+          const span = ctx.trace?.receive(record);
+          try {
+            // The cursor is taken now: it names exactly the events delivered so far, whatever comes next.
+            yield toEvent(record, encodeTailCursor({ topic, positions }));
+          } finally {
+            span?.end();
+          }
         }
         positions.set(answer.partition, answer.nextOffset);
       }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real third-party tools the build and the tests use (grpcurl, grpc-health-probe: gRPC clients; buf: the
 # protobuf compiler that writes the descriptor set reflection serves, and the lint/breaking checker; ghz: the unary
-# gRPC load generator of `npm run bench`) from the Go module proxy into .cache/tools/bin. Idempotent: a no-op when
-# every binary is present.
+# gRPC load generator of `npm run bench`) from the Go module proxy into .cache/tools/bin, and the OTLP receiver of the
+# tracing test (scripts/install-otlp-receiver.sh). Idempotent: a no-op when every binary is present.
 # Usage: scripts/install-tools.sh   (prints the bin directory on its last line)
 set -euo pipefail
 root="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -23,4 +23,6 @@ for name in "${!tools[@]}"; do
   echo "install-tools: go install ${tools[${name}]} (first run only)" >&2
   GOBIN="${bin}" go install "${tools[${name}]}"
 done
+# The OTLP receiver of the tracing test is a program of our own wiring (a minimal collector), built its own way.
+PRISM_TOOLS_BIN="${bin}" bash "${root}/scripts/install-otlp-receiver.sh" >/dev/null
 echo "${bin}"

@@ -1,7 +1,7 @@
 import { invalidArgument, PluginError } from '../../core/errors.ts';
 import { showValue } from '../../core/errors.ts';
 import { FunctionError } from './errors.ts';
-import { httpRequestId, httpResponse, isHttpEvent, readHttpEvent, type HttpResponse } from './http-event.ts';
+import { httpRequestId, httpResponse, httpTraceHeaders, isHttpEvent, readHttpEvent, type HttpResponse } from './http-event.ts';
 import type { FunctionContext } from './invocation.ts';
 import { isKafkaEvent } from './kafka-event.ts';
 import { processKafkaEvent, type KafkaRecordHandler } from './kafka-handler.ts';
@@ -28,7 +28,7 @@ function readDirectEvent(event: unknown): { operation: unknown; request: unknown
  */
 export function eventHandler(runtime: FunctionRuntime) {
   return async (event: unknown, context?: FunctionContext): Promise<Record<string, unknown> | HttpResponse> => {
-    if (isHttpEvent(event)) return httpResponse(await runtime.run(() => readHttpEvent(event), context, httpRequestId(event)));
+    if (isHttpEvent(event)) return httpResponse(await runtime.run(() => readHttpEvent(event), context, httpRequestId(event), httpTraceHeaders(event)));
     const outcome = await runtime.run(() => {
       if (isKafkaEvent(event)) {
         throw new PluginError('FAILED_PRECONDITION', 'a Kafka event batch needs your record handler: export createKafkaEventHandler(yourFunction) as the handler');

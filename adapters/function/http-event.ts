@@ -1,4 +1,5 @@
 import { invalidArgument, PluginError } from '../../core/errors.ts';
+import { traceparentHeader, tracestateHeader, type TraceHeaders } from '../../core/tracing/traceparent.ts';
 import { errorBody } from './errors.ts';
 import { findOperation } from './operations.ts';
 import type { Outcome } from './runtime.ts';
@@ -47,6 +48,14 @@ function header(event: HttpEvent, name: string): string | undefined {
 export function httpRequestId(event: HttpEvent): string | undefined {
   const id = header(event, 'x-request-id');
   return id !== undefined && id.length > 0 && id.length <= 128 ? id : undefined;
+}
+
+/** The caller's W3C trace context (`traceparent`, `tracestate` headers), when it sent one. */
+export function httpTraceHeaders(event: HttpEvent): TraceHeaders | undefined {
+  const traceparent = header(event, traceparentHeader);
+  if (traceparent === undefined || traceparent.length > 128) return undefined;
+  const tracestate = header(event, tracestateHeader);
+  return { traceparent, ...(tracestate === undefined ? {} : { tracestate }) };
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CallStart } from '../../core/call/pipeline.ts';
+import { parseTraceparent, type TraceHeaders } from '../../core/tracing/traceparent.ts';
 
 /** What the platform tells us about one invocation: AWS Lambda's context object, or any stand-in with these members. */
 export interface FunctionContext {
@@ -17,12 +18,12 @@ export const defaultSafetyMarginMs = 500;
 
 /**
  * What a function invocation tells the call pipeline: the request id (the caller's, else the platform's, else a new
- * one) and a deadline from `getRemainingTimeInMillis()` minus the safety margin (at most a fifth of the time left).
+ * one), the caller's trace context and a deadline from `getRemainingTimeInMillis()` minus the safety margin (at most a fifth of the time left).
  */
 export function invocationStart(
   context: FunctionContext | undefined,
   operation: string,
-  options: { requestId?: string | undefined; safetyMarginMs?: number; endOn?: readonly AbortSignal[] },
+  options: { requestId?: string | undefined; parent?: TraceHeaders | undefined; safetyMarginMs?: number; endOn?: readonly AbortSignal[] },
 ): CallStart {
   const remaining = context?.getRemainingTimeInMillis?.();
   const margin = options.safetyMarginMs ?? defaultSafetyMarginMs;
@@ -30,6 +31,7 @@ export function invocationStart(
   return {
     operation,
     requestId: options.requestId ?? (context?.awsRequestId || randomUUID()),
+    ...(options.parent === undefined ? {} : { traceId: parseTraceparent(options.parent.traceparent)?.traceId, parent: options.parent }),
     deadline,
     ...(options.endOn === undefined ? {} : { endOn: options.endOn }),
   };

@@ -14,6 +14,9 @@ import { decodeRequest, encodeResponse } from './proto-json.ts';
 import { functionProtos } from '../protos/files.ts';
 import { protoRoot } from '../protos/root.ts';
 import { pluginVersion } from '../../core/version.ts';
+import { createTracing } from '../../core/tracing/otel.ts';
+import { tracingSettings } from '../../core/tracing/settings.ts';
+import type { TraceHeaders } from '../../core/tracing/traceparent.ts';
 
 /** How a function runtime is configured; everything is optional (the bundle entry passes only `env`). */
 export interface FunctionRuntimeOptions {
@@ -62,6 +65,7 @@ export class FunctionRuntime {
     this.#calls = Object.defineProperties({ toError: toFunctionError } as CallScope, {
       log: { get: () => this.log },
       metrics: { get: () => this.#scope?.metrics },
+      tracing: { get: () => this.#scope?.tracing },
     });
   }
 
@@ -79,12 +83,15 @@ export class FunctionRuntime {
    * Runs one operation with a proto3 JSON request. Never rejects: failures come back as an Outcome carrying a
    * PluginError, which each front end (direct, HTTP, Kafka events) presents its own way.
    */
-  invoke(operation: unknown, request: unknown, context?: FunctionContext, requestId?: string): Promise<Outcome> {
-    return this.run(() => ({ operation, request }), context, requestId);
+  invoke(operation: unknown, request: unknown, context?: FunctionContext, requestId?: string, parent?: TraceHeaders): Promise<Outcome> {
+    return this.run(() => ({ operation, request }), context, requestId, parent);
   }
 
-  /** As `invoke`, with the operation and request read from an event by `read` (its errors become the Outcome too). */
-  async run(read: () => { operation: unknown; request: unknown }, context?: FunctionContext, requestId?: string): Promise<Outcome> {
+  /**
+   * As `invoke`, with the operation and request read from an event by `read` (its errors become the Outcome too).
+   * `parent` is the caller's W3C trace context (an HTTP event's `traceparent` and `tracestate` headers).
+   */
+  async run(read: () => { operation: unknown; request: unknown }, context?: FunctionContext, requestId?: string, parent?: TraceHeaders): Promise<Outcome> {
     const cold = this.#invocations++ === 0;
     let op: ReturnType<typeof operationNamed> | undefined;
     let request: unknown;
@@ -96,7 +103,7 @@ export class FunctionRuntime {
     } catch (err) {
       unreadable = err;
     }
-    const start = invocationStart(context, op?.name ?? 'unknown', { requestId, safetyMarginMs: this.#options.safetyMarginMs, endOn: [this.#closing.signal] });
+    const start = invocationStart(context, op?.name ?? 'unknown', { requestId, parent, safetyMarginMs: this.#options.safetyMarginMs, endOn: [this.#closing.signal] });
     const call = openCall(start, this.#calls);
     const id = call.ctx.requestId;
     let lease: Lease<FunctionDeps> | undefined;
@@ -116,6 +123,9 @@ export class FunctionRuntime {
       return { ok: false, operation: call.operation, requestId: id, error, durationMs: call.end(error, { fields: { cold } }) };
     } finally {
       lease?.release();
+      // A function is frozen once it answers: its spans go out now, not at a batch timer that may never fire.
+      const tracing = this.#scope?.tracing;
+      if (tracing !== undefined) await tracing.flush();
     }
   }
 
@@ -128,9 +138,10 @@ export class FunctionRuntime {
    * Ends the invocations in flight (UNAVAILABLE, retryable: their signal fires) and closes every broker connection;
    * for the runtime's shutdown signal, never per invocation. Idempotent.
    */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     if (!this.#closing.signal.aborted) this.#closing.abort(new PluginError('UNAVAILABLE', 'the function runtime is shutting down; retry', { retryable: true }));
-    return this.#cache.close();
+    await this.#cache.close();
+    await this.#scope?.tracing?.shutdown();
   }
 
   async #build(): Promise<FunctionDeps> {
@@ -138,11 +149,17 @@ export class FunctionRuntime {
     if (config.vault.enabled) {
       throw new ConfigError(['vault_enabled: Vault-managed credentials are not wired into the function runtime yet; pass credentials in the environment or through createFunctionRuntime({ config })']);
     }
-    this.#scope ??= {
-      log: createLogger({ level: config.log.level, service, version: config.plugin.version, scrubber: this.#scrubber, ...this.#writer() }),
-      metrics: createMetrics({ namespace: config.namespace, defaultMetrics: false }),
-      scrubber: this.#scrubber,
-    };
+    if (this.#scope === undefined) {
+      const log = createLogger({ level: config.log.level, service, version: config.plugin.version, scrubber: this.#scrubber, ...this.#writer() });
+      // Set up with the first connections, from the OTEL_* variables; the call that built them is traced too.
+      const traced = tracingSettings(config.tracing);
+      this.#scope = {
+        log,
+        metrics: createMetrics({ namespace: config.namespace, defaultMetrics: false }),
+        scrubber: this.#scrubber,
+        tracing: traced === undefined ? undefined : createTracing(traced, { version: pluginVersion, log }),
+      };
+    }
     const deps = createFunctionDeps(config, this.#scope, this.#options.overrides);
     this.#scope.log.info({ brokers: config.kafka.brokers, topic: config.kafka.topic, generation: this.#cache.stats.builds }, 'kafka function runtime configured');
     return deps;

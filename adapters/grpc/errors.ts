@@ -25,7 +25,11 @@ export const statusName = (code: number): string => grpcStatus[code] ?? String(c
 
 /** The pipeline's scope for gRPC calls: outcomes labelled with the gRPC status name the caller received. */
 export function grpcCallScope(scope: ProcessScope): CallScope {
-  return { log: scope.log, metrics: scope.metrics, statusOf: (error) => statusName(error === undefined ? 0 : errorTable[error.code].grpc) };
+  return {
+    log: scope.log, metrics: scope.metrics, statusOf: (error) => statusName(error === undefined ? 0 : errorTable[error.code].grpc),
+    // Absent, not undefined, when tracing is off: the pipeline then builds nothing for it.
+    ...(scope.tracing === undefined ? {} : { tracing: scope.tracing }),
+  };
 }
 
 /** A data call arriving while the plugin drains: retry elsewhere. */

@@ -4,6 +4,8 @@ import { saslEnabled } from '../../core/kafka/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { createMetrics } from '../../core/metrics/metrics.ts';
 import { SecretScrubber } from '../../core/secrets/scrubber.ts';
+import { createTracing } from '../../core/tracing/otel.ts';
+import { tracingSettings } from '../../core/tracing/settings.ts';
 import { pluginVersion } from '../../core/version.ts';
 import { connectToProxy, type CallbackConnection } from './callback/client.ts';
 import { parseFlags, usage } from './flags.ts';
@@ -56,7 +58,10 @@ async function main(): Promise<void> {
   const scrubber = new SecretScrubber();
   const log = createLogger({ level: config.log.level, service: 'prism-kafka-plugin', version: config.plugin.version, scrubber });
   const metrics = createMetrics({ namespace: config.namespace });
-  const runtime = new Runtime(config, { log, metrics, scrubber });
+  // Tracing is the process's, like the logger: set up once from the OTEL_* variables, flushed at exit.
+  const traced = tracingSettings(config.tracing);
+  const tracing = traced === undefined ? undefined : createTracing(traced, { version: pluginVersion, log });
+  const runtime = new Runtime(config, { log, metrics, scrubber, tracing });
 
   let exiting = false;
   let proxy: CallbackConnection | undefined;
@@ -83,6 +88,8 @@ async function main(): Promise<void> {
   const closeAll = async () => {
     await proxy?.close();
     await server.close(1_000);
+    // The spans of the last calls (Stop's own among them) go out before the process does.
+    await tracing?.shutdown();
   };
 
   log.info({
@@ -92,6 +99,7 @@ async function main(): Promise<void> {
     compression: config.kafka.compression,
     acks: config.kafka.acks,
     port: server.port,
+    ...(traced === undefined ? {} : { tracing_endpoint: traced.url, sampler: traced.sampler }),
     ...(server.metricsPort === undefined ? {} : { metrics_port: server.metricsPort }),
     ...launchFields(config, process.env, argv),
   }, 'kafka plugin initialized');
@@ -109,7 +117,7 @@ async function main(): Promise<void> {
       registration: () => ({ pattern_name: config.plugin.name, pattern_version: config.plugin.version, process_id: process.pid, metadata: ops.metadata() }),
       dataEndpoint: dataEndpoint(config.controlPlane.host, server.port),
       // The proxy's shutdown drained and stopped the plugin already; what is left is to let go of the port.
-      onShutdown: () => void server.close(1_000).then(() => exit(0)),
+      onShutdown: () => void server.close(1_000).then(() => tracing?.shutdown()).then(() => exit(0)),
     });
   }
 

@@ -101,9 +101,9 @@ export class Runtime {
   }
 
   /**
-   * Ordered shutdown within `timeoutMs`: not serving → drain → close Kafka. Drain gets the timeout minus a reserve
-   * for closing the clients (a fifth, at most 1 s); clients still closing when the timeout ends are left behind,
-   * since the caller (Stop, SIGTERM) ends the process next. Idempotent; later callers share the first one's promise.
+   * Ordered shutdown within `timeoutMs`: not serving → drain → close Kafka → flush the spans (at most 2 s). Drain
+   * gets the timeout minus a reserve for closing the clients (a fifth, at most 1 s); clients still closing when the
+   * timeout ends are left behind, since the caller (Stop, SIGTERM) ends the process next. Idempotent; later callers share the first one's promise.
    */
   stop(timeoutMs: number, reason: string): Promise<void> {
     this.#stopping ??= (async () => {
@@ -119,6 +119,8 @@ export class Runtime {
       const closed = await Promise.race([closing, expired]);
       clearTimeout(timer);
       if (!closed) this.scope.log.warn({ timeout_ms: timeoutMs }, 'the Kafka clients did not close within the stop timeout');
+      // The drained calls' spans are exported now: what follows Stop may be a SIGKILL.
+      await this.scope.tracing?.flush();
       this.scope.log.info({ drained, aborted, reason }, 'kafka plugin stopped');
     })();
     return this.#stopping;

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.ts';
+import type { CallTrace } from '../tracing/tracing.ts';
 
 /** Per-call data handed to a handler: never long-lived collaborators, never transport types. */
 export interface CallContext {
@@ -8,4 +9,6 @@ export interface CallContext {
   deadline?: number;
   log: Logger;
   requestId: string;
+  /** The call's span when tracing is on (undefined otherwise): records written get its traceparent. */
+  readonly trace?: CallTrace | undefined;
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { isPluginError, PluginError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { TraceHeaders } from '../tracing/traceparent.ts';
+import type { CallTrace, Tracing } from '../tracing/tracing.ts';
 import type { CallContext } from './context.ts';
 import { recordOutcome, toPluginError, type OutcomeMetrics } from './outcome.ts';
 
@@ -11,6 +13,10 @@ export interface CallStart {
   requestId?: string | undefined;
   /** The W3C trace id, logged with every line of the call. */
   traceId?: string | undefined;
+  /** The caller's W3C trace context (`traceparent`, `tracestate`), which the call's span continues. */
+  parent?: TraceHeaders | undefined;
+  /** The RPC as the transport names it (gRPC: its path, `/package.Service/Method`): the span's name. */
+  rpc?: string | undefined;
   /** Absolute deadline, ms since epoch. */
   deadline?: number | undefined;
   /** Signals of the runtime that end this call too (its drain, for calls with no natural end). */
@@ -27,12 +33,18 @@ export interface CallScope {
   statusOf?: (error: PluginError | undefined) => string;
   /** Any thrown value → the PluginError the caller sees (core's toPluginError by default). */
   toError?: (thrown: unknown) => PluginError;
+  /**
+   * Tracing, when it is on: read when a call's span is first needed. Leave the key out when it is off for good; a
+   * scope whose tracing comes later (the function runtime's getter) defines it from the start.
+   */
+  tracing?: Tracing | undefined;
 }
 
 /**
  * One call through the pipeline every entry shares: `openCall` builds the handler's context (request id, trace id,
- * deadline, one signal for deadline, caller and runtime), `end` records the outcome once (request metrics, one log
- * line) and releases the deadline timer. Entries keep only their transport.
+ * deadline, one signal for deadline, caller and runtime, the call's span when tracing is on), `end` records the
+ * outcome once (the span's status, request metrics, one log line) and releases the deadline timer. Entries keep only
+ * their transport.
  */
 export class Call {
   readonly operation: string;
@@ -41,6 +53,7 @@ export class Call {
   readonly #started = process.hrtime.bigint();
   readonly #own = new AbortController();
   readonly #stream: boolean;
+  readonly #trace: (() => CallTrace | undefined) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #ended = false;
 
@@ -58,15 +71,34 @@ export class Call {
     // AbortSignal.any holds its composite only weakly: Node 24 releases it after the call (measured, ADR 0007).
     const signal = ends.length === 0 ? this.#own.signal : AbortSignal.any([this.#own.signal, ...ends]);
     let child: Logger | undefined;
+    // The span is built on first use too, with the call's start time, and only where the scope has tracing (a
+    // function runtime's is set up by its first invocation, which is still traced): a scope without it builds
+    // nothing at all, not even this closure.
+    const trace = 'tracing' in scope ? this.#spanOnUse(start, requestId) : undefined;
+    this.#trace = trace;
     this.ctx = {
       signal,
       requestId,
       // Built on first use: a pino child (with redaction) per call costs ~10 % of a publish's CPU, and most calls
       // never log (success lines are debug).
       get log(): Logger {
-        return (child ??= scope.log.child({ operation: start.operation, request_id: requestId, ...(traceId === undefined ? {} : { trace_id: traceId }) }));
+        if (child !== undefined) return child;
+        const id = traceId ?? trace?.()?.traceId;
+        return (child = scope.log.child({ operation: start.operation, request_id: requestId, ...(id === undefined ? {} : { trace_id: id }) }));
       },
       ...(deadline === undefined ? {} : { deadline }),
+    };
+    if (trace !== undefined) Object.defineProperty(this.ctx, 'trace', { get: trace, enumerable: true });
+  }
+
+  #spanOnUse(start: CallStart, requestId: string): () => CallTrace | undefined {
+    const scope = this.#scope;
+    const started = this.#started;
+    let span: CallTrace | undefined;
+    return () => {
+      if (span !== undefined || scope.tracing === undefined) return span;
+      const startTime = Date.now() - Number(process.hrtime.bigint() - started) / 1e6;
+      return (span = scope.tracing.startCall({ operation: start.operation, requestId, rpc: start.rpc, parent: start.parent, startTime }));
     };
   }
 
@@ -90,12 +122,13 @@ export class Call {
     return (this.#scope.toError ?? toPluginError)(thrown);
   }
 
-  /** Records how the call ended, once: metrics by operation and status, one log line. Returns the duration in ms. */
+  /** Records how the call ended, once: its span, metrics by operation and status, one log line. Returns the duration in ms. */
   end(error?: PluginError, options: { status?: string; fields?: Record<string, unknown> } = {}): number {
     clearTimeout(this.#timer);
     if (this.#ended) return 0;
     this.#ended = true;
     const status = options.status ?? this.#scope.statusOf?.(error) ?? error?.code ?? 'OK';
+    this.#trace?.()?.end(error, status);
     const debugEnabled = this.#scope.log.isLevelEnabled('debug');
     return recordOutcome(this.#scope.metrics, () => this.ctx.log, { operation: this.operation, status, started: this.#started, error, fields: options.fields, debugEnabled, stream: this.#stream });
   }

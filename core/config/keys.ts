@@ -60,6 +60,21 @@ export const envKeys: Record<string, { path: string; parse: Parse }> = {
   PRISM_PROXY_ADDR: { path: 'controlPlane.proxyAddr', parse: 'string' },
   PRISM_SHUTDOWN_GRACE_SECONDS: { path: 'controlPlane.shutdownGrace', parse: 'string' },
   PRISM_HEARTBEAT_INTERVAL: { path: 'controlPlane.heartbeatInterval', parse: 'string' },
+  // OpenTelemetry's standard variables (README "Tracing"); the signal-specific protocol comes later, so it wins.
+  OTEL_SDK_DISABLED: { path: 'tracing.sdkDisabled', parse: 'string' },
+  OTEL_TRACES_EXPORTER: { path: 'tracing.exporter', parse: 'string' },
+  OTEL_EXPORTER_OTLP_ENDPOINT: { path: 'tracing.endpoint', parse: 'string' },
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: { path: 'tracing.tracesEndpoint', parse: 'string' },
+  OTEL_EXPORTER_OTLP_PROTOCOL: { path: 'tracing.protocol', parse: 'string' },
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: { path: 'tracing.protocol', parse: 'string' },
+  OTEL_SERVICE_NAME: { path: 'tracing.serviceName', parse: 'string' },
+  OTEL_RESOURCE_ATTRIBUTES: { path: 'tracing.resourceAttributes', parse: 'string' },
+  OTEL_TRACES_SAMPLER: { path: 'tracing.sampler', parse: 'string' },
+  OTEL_TRACES_SAMPLER_ARG: { path: 'tracing.samplerArg', parse: 'string' },
+  OTEL_BSP_SCHEDULE_DELAY: { path: 'tracing.batch.scheduleDelayMs', parse: 'string' },
+  OTEL_BSP_MAX_QUEUE_SIZE: { path: 'tracing.batch.maxQueueSize', parse: 'string' },
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: { path: 'tracing.batch.maxExportBatchSize', parse: 'string' },
+  OTEL_BSP_EXPORT_TIMEOUT: { path: 'tracing.batch.exportTimeoutMs', parse: 'string' },
 };
 
 /** The env var naming the YAML file. */

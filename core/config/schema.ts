@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { pluginVersion } from '../version.ts';
 import { tlsProblems } from './tls.ts';
+import { tracingSchema } from './tracing.ts';
 
 /**
  * The one configuration schema. Every source (environment, YAML file, command-line flags, Initialize's Struct)
@@ -202,6 +203,8 @@ export const configSchema = z.object({
       format: lowerEnum(['json']).default('json'),
     })
     .prefault({}),
+  /** OpenTelemetry tracing from the standard OTEL_* variables (core/config/tracing.ts). */
+  tracing: tracingSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -49,6 +49,11 @@ describe('architecture: imports flow adapters → handlers → core', () => {
     },
   );
 
+  // Tracing's library stays behind core/tracing/: the pipeline and the handlers see only its small interface.
+  it.each([...files('core'), ...files('handlers'), ...files('adapters')].filter((f) => !f.startsWith('core/tracing/')))('%s imports no OpenTelemetry package', (file) => {
+    for (const spec of importsOf(file)) expect(spec).not.toMatch(/^@opentelemetry\//);
+  });
+
   it('handlers read no process.env', () => {
     for (const file of files('handlers')) expect(readFileSync(join(root, file), 'utf8')).not.toMatch(/process\.env/);
   });

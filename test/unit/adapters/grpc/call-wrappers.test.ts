@@ -30,6 +30,7 @@ class FakeStreamCall extends EventEmitter {
   ended = 0;
   full = false;
   getDeadline = () => Infinity;
+  getPath = () => '/prism.test.Service/Stream';
   sendMetadata = () => undefined;
   write(message: unknown): boolean {
     this.written.push(message);
@@ -54,7 +55,7 @@ describe('unary', () => {
       signals.push(ctx.signal);
       return Promise.resolve({});
     }, { data: true });
-    const call = Object.assign(new EventEmitter(), { metadata: new Metadata(), request: {}, getDeadline: () => Infinity });
+    const call = Object.assign(new EventEmitter(), { metadata: new Metadata(), request: {}, getDeadline: () => Infinity, getPath: () => '/prism.test.Service/Unary' });
     await new Promise<void>((resolve) => handler(call as never, () => resolve()));
     call.emit('cancelled');
     expect(signals[0]!.aborted).toBe(false);
@@ -64,7 +65,7 @@ describe('unary', () => {
     const { runtime } = setup();
     const answers: [Partial<ServiceError> | null, unknown][] = [];
     const handler = unary(runtime, 'publish', () => Promise.reject(new PluginError('NOT_FOUND', 'topic t does not exist')), { data: true });
-    const call = { metadata: new Metadata(), request: {}, getDeadline: () => Infinity, on: () => undefined };
+    const call = { metadata: new Metadata(), request: {}, getDeadline: () => Infinity, getPath: () => '/prism.test.Service/Unary', on: () => undefined };
     handler(call as never, (err, res) => answers.push([err, res]));
     await tick();
     expect(answers).toHaveLength(1);
@@ -77,7 +78,7 @@ describe('unary', () => {
     let ran = false;
     const answers: (Partial<ServiceError> | null)[] = [];
     const handler = unary(runtime, 'publish', () => Promise.resolve((ran = true)), { data: true });
-    handler({ metadata: new Metadata(), request: {}, getDeadline: () => Infinity, on: () => undefined } as never, (err) => answers.push(err));
+    handler({ metadata: new Metadata(), request: {}, getDeadline: () => Infinity, getPath: () => '/prism.test.Service/Unary', on: () => undefined } as never, (err) => answers.push(err));
     await tick();
     expect(ran).toBe(false);
     expect(answers[0]).toMatchObject({ code: status.UNAVAILABLE });
