@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { ServerCredentials, type Server as GrpcServer } from '@grpc/grpc-js';
-import type { ServerTlsMaterial } from '../../core/config/tls.ts';
+import { serverContextOptions, type ServerTlsMaterial } from '../../core/config/tls.ts';
 
 /** Every HTTP/2 client (gRPC) opens with this preface (RFC 9113 §3.4); HTTP/1.1 requests never do. */
 const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -17,6 +17,12 @@ export interface SharedListener {
   /** Ends the HTTP/1.1 connections (node:http tracks only connections it accepted itself, so we do). */
   destroyHttpConnections(): void;
   http: HttpServer;
+  /**
+   * Over TLS: serves this certificate, key and client CA to connections accepted from now on (node's
+   * setSecureContext); connections already open keep the context they were accepted with. Throws when OpenSSL refuses
+   * the material (check it first: core/config/tls.ts checkServerTls). Undefined for a plaintext listener.
+   */
+  setTls?: (material: ServerTlsMaterial) => void;
 }
 
 export interface ListenerTls extends ServerTlsMaterial {
@@ -76,16 +82,15 @@ export async function listenShared(grpc: GrpcServer, http: HttpServer, port: num
     socket.on('data', onData);
     socket.on('error', () => socket.destroy());
   };
-  const tcp: TcpServer = tls === undefined ? createTcpServer({ noDelay: true }, route) : createTlsServer({
+  const tlsServer = tls === undefined ? undefined : createTlsServer({
     noDelay: true,
-    cert: tls.cert,
-    key: tls.key,
-    minVersion: 'TLSv1.2',
+    ...serverContextOptions(tls),
     ALPNCallback: chooseProtocol,
     // A client that opens a connection and never finishes the handshake must not hold it for the default 120 s.
     handshakeTimeout: 10_000,
-    ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }),
+    ...(tls.clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: true }),
   }, routeTls).on('tlsClientError', (err: Error, socket: TLSSocket) => tls.onClientError?.(err, socket.remoteAddress));
+  const tcp: TcpServer = tlsServer ?? createTcpServer({ noDelay: true }, route);
   await new Promise<void>((resolve, reject) => {
     tcp.once('error', reject);
     tcp.listen(port, host, () => {
@@ -101,6 +106,8 @@ export async function listenShared(grpc: GrpcServer, http: HttpServer, port: num
     destroyHttpConnections: () => {
       for (const socket of httpSockets) socket.destroy();
     },
+    // Only the context changes: ALPN, the handshake timeout and the client-certificate requirement are the server's.
+    ...(tlsServer === undefined ? {} : { setTls: (material: ServerTlsMaterial) => tlsServer.setSecureContext(serverContextOptions(material)) }),
   };
 }
 

@@ -1,8 +1,7 @@
-import { X509Certificate } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import { Server, type ServiceDefinition } from '@grpc/grpc-js';
 import type { ConfigSources } from '../../core/config/load.ts';
-import { readServerTls } from '../../core/config/tls.ts';
+import { defaultTlsReloadMs, readServerTls } from '../../core/config/tls.ts';
 import { probeHandler } from './probes.ts';
 import { readDescriptorSet } from './descriptor-set.ts';
 import { indexDescriptorSet } from './descriptors.ts';
@@ -15,6 +14,7 @@ import { queueService } from './queue-service.ts';
 import { streamService } from './stream-service.ts';
 import { lifecycleService } from './lifecycle-service.ts';
 import { createHttpServer, listenShared } from './listener.ts';
+import { certificateFields, validToMs, watchServerTls, type TlsReloader } from './tls-reload.ts';
 import { addReflectionService } from './reflection-service.ts';
 import { servedDefinitions, type ServiceDefinitions } from '../protos/services.ts';
 import type { Runtime } from './runtime.ts';
@@ -83,16 +83,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const http = createHttpServer(probes);
   // TLS comes from the start-up configuration (control_plane.tls); Initialize changes backend keys only, never this.
-  const tls = readServerTls(runtime.deps.config.controlPlane.tls);
+  // The files themselves are watched: a new certificate is served to new connections without a restart.
+  const controlPlane = runtime.deps.config.controlPlane;
+  const tls = readServerTls(controlPlane.tls);
   const log = runtime.scope.log;
   const listener = await listenShared(grpc, http, options.port, options.host, tls === undefined ? undefined : {
     ...tls,
     // Port scanners and TCP probes end handshakes all the time: worth a debug line, not a warning.
     onClientError: (err, remote) => log.debug({ remote, code: (err as NodeJS.ErrnoException).code, error: (err as Error & { reason?: string }).reason ?? err.message }, 'TLS handshake with a client failed'),
   });
+  let tlsReload: TlsReloader | undefined;
   if (tls !== undefined) {
-    const cert = new X509Certificate(tls.cert);
-    log.info({ port: listener.port, subject: cert.subject, valid_to: cert.validTo, client_certificates: tls.clientCa === undefined ? 'not requested' : 'required' }, 'main port serves TLS');
+    const { subject, serial, fingerprint256, valid_to } = certificateFields(tls.cert);
+    const reloadMs = controlPlane.tlsReloadInterval ?? defaultTlsReloadMs;
+    log.info({
+      port: listener.port, subject, serial, fingerprint256, valid_to,
+      client_certificates: tls.clientCa === undefined ? 'not requested' : 'required',
+      reload_interval_ms: reloadMs,
+    }, 'main port serves TLS');
+    runtime.scope.metrics.tls.serving(validToMs(tls.cert));
+    const { certFile, keyFile, clientCaFile } = controlPlane.tls ?? {};
+    if (reloadMs > 0 && certFile !== undefined && keyFile !== undefined && listener.setTls !== undefined) {
+      tlsReload = watchServerTls({ files: { certFile, keyFile, clientCaFile }, intervalMs: reloadMs, serving: tls, apply: listener.setTls, log, metrics: runtime.scope.metrics.tls });
+    }
   }
   // The pattern launcher polls HEALTH_PORT, a port of its own: the same probes, plain HTTP only (even with TLS on the
   // main port: kubelet and launcher probes carry no client certificate).
@@ -108,6 +121,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(metricsPort === undefined ? {} : { metricsPort }),
     close(graceMs: number) {
       closing ??= (async () => {
+        tlsReload?.stop();
         health.refresh();
         const closed = listener.close();
         await new Promise<void>((resolve) => {

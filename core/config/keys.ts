@@ -31,6 +31,7 @@ export const envKeys: Record<string, { path: string; parse: Parse }> = {
   PRISM_TLS_CERT_FILE: { path: 'controlPlane.tls.certFile', parse: 'string' },
   PRISM_TLS_KEY_FILE: { path: 'controlPlane.tls.keyFile', parse: 'string' },
   PRISM_TLS_CLIENT_CA_FILE: { path: 'controlPlane.tls.clientCaFile', parse: 'string' },
+  PRISM_TLS_RELOAD_INTERVAL: { path: 'controlPlane.tlsReloadInterval', parse: 'string' },
   VAULT_ENABLED: { path: 'vault.enabled', parse: 'string' },
   VAULT_ADDR: { path: 'vault.addr', parse: 'string' },
   VAULT_NAMESPACE: { path: 'vault.namespace', parse: 'string' },
@@ -146,6 +147,8 @@ export const sectionKeys: Record<string, Record<string, string>> = {
     tlscertfile: 'controlPlane.tls.certFile',
     tlskeyfile: 'controlPlane.tls.keyFile',
     tlsclientcafile: 'controlPlane.tls.clientCaFile',
+    'tls.reloadinterval': 'controlPlane.tlsReloadInterval',
+    tlsreloadinterval: 'controlPlane.tlsReloadInterval',
   },
   logging: { level: 'log.level', format: 'log.format' },
   // The SDK's consumer section; retry_policy's keys arrive flattened as `retrypolicy.<key>`.

@@ -112,6 +112,11 @@ export const configSchema = z.object({
           clientCaFile: z.string().min(1, { error: 'expected a file path' }).optional(),
         })
         .optional(),
+      /**
+       * How often the `tls` files are checked for a new certificate, in ms (a bare number is seconds); 0: never, read at
+       * start only. Absent when not set: the listener uses tls.ts's defaultTlsReloadMs.
+       */
+      tlsReloadInterval: seconds.refine((ms) => ms === 0 || ms >= 100, { error: 'expected 0 (no reload) or at least 100ms' }).optional(),
     })
     .prefault({}),
   kafka: z

@@ -10,7 +10,7 @@ export interface TlsFileSettings {
 }
 
 /** A problem with one setting, named by its canonical path (the loader turns the path into its source). */
-interface Problem {
+export interface Problem {
   path: string;
   message: string;
 }
@@ -23,18 +23,22 @@ export interface ServerTlsMaterial {
   clientCa?: Buffer;
 }
 
+/** Why a file could not be read, in words (ENOENT → "no such file"). */
+export function readProblem(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(code);
+}
+
 function read(path: string): Buffer | string {
   try {
     return readFileSync(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(code);
+    return readProblem(err);
   }
 }
 
-/** Reads a PEM file that must hold at least one certificate; returns a problem text instead when it does not. */
-function readCertificates(path: string, what: string): Buffer | string {
-  const pem = read(path);
+/** Checks PEM read from `path` that must hold at least one certificate; returns a problem text instead when it does not. */
+function certificatesIn(pem: Buffer | string, path: string, what: string): Buffer | string {
   if (typeof pem === 'string') return `cannot read ${what} ${JSON.stringify(path)}: ${pem}`;
   try {
     new X509Certificate(pem);
@@ -43,6 +47,9 @@ function readCertificates(path: string, what: string): Buffer | string {
     return `expected ${what} in PEM (-----BEGIN CERTIFICATE-----) in ${JSON.stringify(path)}`;
   }
 }
+
+/** Reads a PEM file that must hold at least one certificate; returns a problem text instead when it does not. */
+const readCertificates = (path: string, what: string): Buffer | string => certificatesIn(read(path), path, what);
 
 /** Why OpenSSL refused a certificate and key pair, in words an operator can act on. */
 function pairMessage(err: unknown, certFile: string): string {
@@ -57,10 +64,16 @@ function pairMessage(err: unknown, certFile: string): string {
  * the canonical config paths, so each problem names the setting to fix.
  */
 function certificatePair(certFile: string, keyFile: string, paths: { cert: string; key: string }, out: Problem[]): { cert: Buffer; key: Buffer } | undefined {
-  const cert = readCertificates(certFile, 'a certificate');
+  return pairOf({ file: certFile, pem: read(certFile) }, { file: keyFile, pem: read(keyFile) }, paths, out);
+}
+
+/** The checks of certificatePair on contents already read (a string is why the file could not be read). */
+function pairOf(certIn: { file: string; pem: Buffer | string }, keyIn: { file: string; pem: Buffer | string }, paths: { cert: string; key: string }, out: Problem[]): { cert: Buffer; key: Buffer } | undefined {
+  const certFile = certIn.file;
+  const cert = certificatesIn(certIn.pem, certFile, 'a certificate');
   if (typeof cert === 'string') out.push({ path: paths.cert, message: cert });
-  const key = read(keyFile);
-  if (typeof key === 'string') out.push({ path: paths.key, message: `cannot read the private key ${JSON.stringify(keyFile)}: ${key}` });
+  const key = keyIn.pem;
+  if (typeof key === 'string') out.push({ path: paths.key, message: `cannot read the private key ${JSON.stringify(keyIn.file)}: ${key}` });
   if (typeof cert === 'string' || typeof key === 'string') return undefined;
   try {
     createSecureContext({ cert, key });
@@ -112,4 +125,54 @@ export function readServerTls(tls: TlsFileSettings['controlPlane']['tls']): Serv
     key: readFileSync(tls.keyFile),
     ...(tls.clientCaFile === undefined ? {} : { clientCa: readFileSync(tls.clientCaFile) }),
   };
+}
+
+/** How often the listener's files are checked for a new certificate when PRISM_TLS_RELOAD_INTERVAL is not set. */
+export const defaultTlsReloadMs = 10_000;
+
+/** The files of the plugin's own TLS listener (`control_plane.tls` with both a certificate and a key). */
+export interface ServerTlsFiles {
+  certFile: string;
+  keyFile: string;
+  clientCaFile?: string | undefined;
+}
+
+/** The contents of ServerTlsFiles as read at one moment; a string is why that file could not be read. */
+export interface ServerTlsContents {
+  cert: Buffer | string;
+  key: Buffer | string;
+  clientCa?: Buffer | string | undefined;
+}
+
+/** The TLS context options of the listener for this material (the same at start and at every reload). */
+export function serverContextOptions(m: ServerTlsMaterial) {
+  return { cert: m.cert, key: m.key, minVersion: 'TLSv1.2' as const, ...(m.clientCa === undefined ? {} : { ca: m.clientCa }) };
+}
+
+/**
+ * The checks of load time on contents read later (a reload): certificate and CA in PEM, the key belonging to the
+ * certificate, and a TLS context OpenSSL accepts. Either the material to serve, or every problem, each naming its
+ * setting (canonical path) and its file.
+ */
+export function checkServerTls(files: ServerTlsFiles, contents: ServerTlsContents): { material: ServerTlsMaterial } | { problems: Problem[] } {
+  const problems: Problem[] = [];
+  const pair = pairOf({ file: files.certFile, pem: contents.cert }, { file: files.keyFile, pem: contents.key }, { cert: 'controlPlane.tls.certFile', key: 'controlPlane.tls.keyFile' }, problems);
+  let clientCa: Buffer | undefined;
+  if (files.clientCaFile !== undefined) {
+    const ca = certificatesIn(contents.clientCa ?? 'not read', files.clientCaFile, 'CA certificates');
+    if (typeof ca === 'string') problems.push({ path: 'controlPlane.tls.clientCaFile', message: ca });
+    else clientCa = ca;
+  }
+  if (pair === undefined || problems.length > 0) return { problems };
+  const material: ServerTlsMaterial = { ...pair, ...(clientCa === undefined ? {} : { clientCa }) };
+  try {
+    createSecureContext(serverContextOptions(material));
+  } catch (err) {
+    // The pair passed alone, so what OpenSSL refuses now is most likely in the CA bundle (a later certificate in it).
+    const message = (err as Error).message;
+    return { problems: [files.clientCaFile === undefined
+      ? { path: 'controlPlane.tls.keyFile', message: `cannot use this key with the certificate in ${JSON.stringify(files.certFile)}: ${message}` }
+      : { path: 'controlPlane.tls.clientCaFile', message: `cannot use the CA certificates in ${JSON.stringify(files.clientCaFile)}: ${message}` }] };
+  }
+  return { material };
 }

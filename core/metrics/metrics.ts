@@ -6,6 +6,7 @@ import { createCredentialMetrics } from './credentials.ts';
 import { createDurationMetrics } from './durations.ts';
 import { registerProcessMetrics } from './process.ts';
 import { createQueueMetrics } from './queue.ts';
+import { createTlsMetrics } from './tls.ts';
 
 /**
  * The plugin's metrics on its own Registry (never prom-client's global one, so two runtimes or tests in one
@@ -61,6 +62,8 @@ export function createMetrics(options: { namespace: string; defaultMetrics?: boo
     queue: createQueueMetrics(registers),
     /** prism_credential_ttl_seconds, prism_credential_renewals_total, prism_credential_rotations_total. */
     credentials: createCredentialMetrics(registers),
+    /** prism_tls_reloads_total{result}, prism_tls_certificate_expiry_timestamp_seconds (the main port's certificate). */
+    tls: createTlsMetrics(registers),
     requests: new Counter({ name: 'prism_requests_total', help: 'Requests by operation and status', labelNames: ['operation', 'status'], registers }),
   };
 }
