@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
@@ -17,6 +17,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // Checks that the services are the containers testcontainers started: only on that path (scripts/testcontainers/run.sh).
+          exclude: process.env.PRISM_TEST_SERVICES === 'testcontainers' ? configDefaults.exclude : [...configDefaults.exclude, 'test/integration/testcontainers.test.ts'],
           environment: 'node',
           globalSetup: ['test/integration/global-setup.ts'],
           // After unit. An explicit order is needed: vitest puts a project with fileParallelism false and groupOrder 0

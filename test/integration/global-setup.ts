@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../../core/config/load.ts';
 import { kafkaClients } from '../../core/kafka/index.ts';
+import type { ContainerServices, ContainerServicesInfo } from '../support/containers/services.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -17,24 +18,49 @@ declare module 'vitest' {
     kafkaAdminUser: string;
     kafkaAdminPasswordFile: string;
     kafkaAdminClientConfig: string;
+    /** The containers the suite talks to with PRISM_TEST_SERVICES=testcontainers, else null. */
+    testContainers: ContainerServicesInfo | null;
   }
 }
 
 /**
  * Integration tests run against real services. Uses the cluster in KAFKA_BROKERS when set; otherwise starts the
- * project's local broker and OpenBao (idempotent). Fails, never skips, when a service does not answer.
+ * project's local broker and OpenBao (idempotent), or with PRISM_TEST_SERVICES=testcontainers the same two as
+ * containers through a Docker API (test/support/containers/; stopped by the returned teardown). Fails, never
+ * skips, when a service does not answer.
  */
-export default async function setup(project: TestProject): Promise<void> {
+export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const external = process.env.KAFKA_BROKERS;
+  const services = process.env.PRISM_TEST_SERVICES ?? 'scripted';
+  if (services !== 'scripted' && services !== 'testcontainers') throw new Error(`PRISM_TEST_SERVICES must be scripted (the default) or testcontainers, not ${services}`);
+  if (services === 'testcontainers' && external !== undefined) throw new Error('PRISM_TEST_SERVICES=testcontainers starts its own broker: unset KAFKA_BROKERS');
   let local: Record<string, string> = {};
+  let containers: ContainerServices | undefined;
   // What the suite needs on the machine (JDK, Maven, kcat, Prometheus): installed when missing, a no-op otherwise.
   for (const script of ['scripts/infra/install-prereqs.sh', 'scripts/install-observability-tools.sh']) {
     execFileSync('bash', [`${root}/${script}`], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
-  if (external === undefined) {
+  if (services === 'testcontainers') {
+    // Loaded only on this path: the default one never loads testcontainers.
+    const { startContainerServices } = await import('../support/containers/services.ts');
+    containers = await startContainerServices(root);
+    local = containers.addresses;
+  } else if (external === undefined) {
     execFileSync('bash', [`${root}/scripts/infra/up.sh`], { stdio: 'inherit' });
     local = infraAddresses();
   }
+  try {
+    await checkAndProvide(project, external, local);
+  } catch (err) {
+    await containers?.stop();
+    throw err;
+  }
+  project.provide('testContainers', containers?.info ?? null);
+  return containers?.stop;
+}
+
+/** Fails unless both services answer; tells the tests where they are. */
+async function checkAndProvide(project: TestProject, external: string | undefined, local: Record<string, string>): Promise<void> {
   const brokers = external ?? local.KAFKA_BROKERS ?? '127.0.0.1:9092';
   const kafka = kafkaClients(loadConfig({ env: { KAFKA_BROKERS: brokers } })).cluster();
   try {
