@@ -3,7 +3,7 @@ import type { Collaborators } from '../../core/collaborators.ts';
 import type { Config } from '../../core/config/schema.ts';
 import { HealthMonitor } from '../../core/health-monitor.ts';
 import type { ProcessScope } from '../../core/process-scope.ts';
-import { kafkaClients, RotatingProducer, probeCredentials, weakAcksWarning, type KafkaPort } from '../../core/kafka/index.ts';
+import { kafkaClients, RotatingCluster, RotatingProducer, RotatingReader, probeCredentials, weakAcksWarning, type KafkaPort } from '../../core/kafka/index.ts';
 import { isPluginError } from '../../core/errors.ts';
 import { observeQueues } from '../../core/lag/observer.ts';
 import type { OpenSubscriptions } from '../../core/lag/subscriptions.ts';
@@ -36,7 +36,9 @@ export function createDeps(config: Config, scope: ProcessScope, overrides: Parti
   // Every client reads the credentials when it opens a connection, so new connections always use the current ones.
   const auth = { current: () => credentials.current() };
   const clients = kafkaClients(config, { auth, report: (err, doing) => scope.log.warn({ err }, doing) });
-  const cluster = overrides.kafka ?? clients.cluster();
+  // Admin/health and reader clients are replaced on rotation too (new connections, current credentials).
+  const rotatingCluster = overrides.kafka === undefined ? new RotatingCluster(() => clients.cluster()) : undefined;
+  const cluster = overrides.kafka ?? rotatingCluster!;
   // A broker that refuses the credentials (revoked lease, deleted user) makes the source fetch them again.
   const kafka: KafkaPort = {
     ping: (options) => cluster.ping(options).catch((err: unknown) => {
@@ -55,7 +57,8 @@ export function createDeps(config: Config, scope: ProcessScope, overrides: Parti
   const weakAcks = weakAcksWarning(config);
   if (weakAcks !== undefined) scope.log.warn({ acks: config.kafka.acks }, weakAcks);
   const groups = overrides.groups ?? clients.groups();
-  const reader = overrides.reader ?? clients.reader();
+  const rotatingReader = overrides.reader === undefined ? new RotatingReader(() => clients.reader()) : undefined;
+  const reader = overrides.reader ?? rotatingReader!;
   const sessions = overrides.sessions ?? new SessionRegistry();
   // The configured default group's lag is reported even when no subscription opens here (alerts need it most then).
   const queues = observeQueues({ groups, sessions, metrics: scope.metrics, log: scope.log, configured: [{ group: config.kafka.consumerGroup, topic: config.kafka.topic }] });
@@ -71,13 +74,17 @@ export function createDeps(config: Config, scope: ProcessScope, overrides: Parti
     const status = credentials.status();
     return { source: status.source, ...(status.expiresInS === undefined ? {} : { expiresInS: status.expiresInS }) };
   });
-  // Rotation: new credentials are probed at the brokers first; then the producer and the consumer groups move to
-  // clients that use them (no publish fails; group members keep their membership and receipts); old leases go last.
+  // Rotation: new credentials (a SASL user, or a client certificate) are probed at the brokers first; then the
+  // producer and the consumer groups move to clients that use them (no publish fails; group members keep their
+  // membership and receipts), and the admin/health and reader clients to new ones (calls in flight finish on the old
+  // ones); old leases go last.
   credentials.setVerifier((next) => probeCredentials(config, next));
   credentials.onRotate(async (next, previous) => {
+    rotatingCluster?.rotate();
+    rotatingReader?.rotate();
     await Promise.all([rotating?.rotate(), sessions.reconnectAll()]);
     await deadRotating?.rotate();
-    scope.log.info({ username: next.username, previous_username: previous?.username }, 'kafka clients moved to the new credentials');
+    scope.log.info({ username: next.username, previous_username: previous?.username, source: next.source, credential_version: next.version, previous_credential_version: previous?.version }, 'kafka clients moved to the new credentials');
   });
   scope.metrics.producerQueueSource(() => producer.pending());
   scope.metrics.healthSource(() => health.report().status);

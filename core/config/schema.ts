@@ -200,6 +200,20 @@ export const configSchema = z.object({
       kvRefreshMs: duration.default(30_000),
       /** Fetch new credentials this long before they expire (or reach max TTL). */
       renewMarginMs: duration.default(10_000),
+      /**
+       * Kafka mTLS client certificates from the PKI engine instead of SASL credentials: the role to issue from
+       * (`<pkiMount>/issue/<pkiRole>`, with generate_lease so the certificate has a lease). Setting it selects the PKI source.
+       */
+      pkiRole: z.string().regex(/^[a-zA-Z0-9._-]+$/, { error: 'expected a PKI role name such as kafka-client' }).optional(),
+      /** Mount path of the PKI engine. */
+      pkiMount: z.string().regex(/^[a-zA-Z0-9._/-]+$/, { error: 'expected a mount path such as pki' }).default('pki'),
+      /** The certificate's CN: the broker maps it to the principal its ACLs name. */
+      pkiCommonName: z.string().min(1, { error: 'expected the certificate common name, e.g. prism-kafka-plugin' }).optional(),
+      /** Certificate lifetime to ask for; the role's ttl when unset (the role's max_ttl caps it either way). */
+      pkiTtlMs: duration.optional(),
+      /** Reissue when this fraction of the certificate's life has passed (0 < f < 1). */
+      pkiRenewFraction: z.coerce.number({ error: 'expected a fraction between 0 and 1, e.g. 0.67' })
+        .gt(0, { error: 'expected a fraction between 0 and 1, e.g. 0.67' }).lt(1, { error: 'expected a fraction between 0 and 1, e.g. 0.67' }).default(0.67),
     })
     .prefault({}),
   log: z
@@ -217,7 +231,11 @@ export type Config = z.infer<typeof configSchema>;
 /** Rules across fields, checked after the schema (each names the field to fix). */
 export function crossFieldProblems(c: Config): { path: string; message: string }[] {
   const out: { path: string; message: string }[] = [];
-  if (c.vault.enabled && c.vault.path === undefined) out.push({ path: 'vault.path', message: 'expected a secret path (vault_path / VAULT_PATH) when Vault is enabled' });
+  const pki = c.vault.enabled && c.vault.pkiRole !== undefined;
+  if (c.vault.enabled && !pki && c.vault.path === undefined) out.push({ path: 'vault.path', message: 'expected a secret path (vault_path / VAULT_PATH) when Vault is enabled' });
+  if (pki && c.vault.pkiCommonName === undefined) out.push({ path: 'vault.pkiCommonName', message: 'expected the certificate common name (VAULT_PKI_COMMON_NAME) for PKI certificates' });
+  if (pki && c.kafka.securityProtocol !== undefined && c.kafka.securityProtocol !== 'SSL') out.push({ path: 'kafka.securityProtocol', message: `expected SSL (or unset) with PKI client certificates, got ${c.kafka.securityProtocol}` });
+  if (pki && c.kafka.tls.certFile !== undefined) out.push({ path: 'kafka.tls.certFile', message: 'expected no client certificate file when the PKI engine issues the client certificate' });
   if (c.vault.enabled && c.kafka.sasl.username !== undefined) out.push({ path: 'kafka.sasl.username', message: 'expected no static SASL user when Vault supplies the credentials' });
   if (c.vault.enabled && c.vault.auth === 'approle' && c.vault.roleId === undefined) out.push({ path: 'vault.roleId', message: 'expected VAULT_ROLE_ID for AppRole login' });
   const tls = c.kafka.tls;

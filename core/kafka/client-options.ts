@@ -3,14 +3,24 @@ import { ProduceAcks } from '@platformatic/kafka';
 import type { Config } from '../config/schema.ts';
 import { PluginError } from '../errors.ts';
 
-/** Where the SASL user and password come from at each new connection (static config, or a rotating Vault secret). */
+/**
+ * Where the SASL user and password, or the mTLS client certificate, come from at each new connection (static config,
+ * a rotating Vault secret, or a certificate from Vault's PKI engine).
+ */
 export interface SaslAuth {
-  current(): { username: string; password: string } | undefined;
+  current(): { username: string; password: string; tls?: { cert: string; key: string } } | undefined;
 }
 
 /** The security protocol in force: the configured one, else SASL_PLAINTEXT when credentials are configured. */
 export function securityProtocol(config: Config): 'PLAINTEXT' | 'SASL_PLAINTEXT' | 'SASL_SSL' | 'SSL' {
-  return config.kafka.securityProtocol ?? (config.kafka.sasl.username !== undefined || config.vault.enabled ? 'SASL_PLAINTEXT' : 'PLAINTEXT');
+  if (config.kafka.securityProtocol !== undefined) return config.kafka.securityProtocol;
+  if (pkiEnabled(config)) return 'SSL';
+  return config.kafka.sasl.username !== undefined || config.vault.enabled ? 'SASL_PLAINTEXT' : 'PLAINTEXT';
+}
+
+/** Whether the client certificate comes from Vault's PKI engine (VAULT_PKI_ROLE) rather than files. */
+export function pkiEnabled(config: Config): boolean {
+  return config.vault.enabled && config.vault.pkiRole !== undefined;
 }
 
 /** Whether the config authenticates with SASL (for the start-up log line and health details). */
@@ -31,15 +41,23 @@ function saslOptions(config: Config, auth: SaslAuth | undefined) {
   return { mechanism: sasl.mechanism, username: () => get().username, password: () => get().password };
 }
 
-function tlsOptions(config: Config) {
+function tlsOptions(config: Config, auth: SaslAuth | undefined) {
   const { tls } = config.kafka;
   const read = (path: string | undefined) => (path === undefined ? undefined : readFileSync(path));
-  return {
+  const fixed = {
     ...(tls.caFile === undefined ? {} : { ca: read(tls.caFile) }),
-    ...(tls.certFile === undefined ? {} : { cert: read(tls.certFile) }),
-    ...(tls.keyFile === undefined ? {} : { key: read(tls.keyFile) }),
     ...(tls.serverName === undefined ? {} : { servername: tls.serverName }),
   };
+  if (!pkiEnabled(config) || auth === undefined) {
+    return { ...fixed, ...(tls.certFile === undefined ? {} : { cert: read(tls.certFile) }), ...(tls.keyFile === undefined ? {} : { key: read(tls.keyFile) }) };
+  }
+  // The client copies these options into tls.connect() at every new connection ({ ...tls }, which reads getters):
+  // each new connection presents the certificate current then, so a rotation reaches new connections at once.
+  // Before the first certificate there is none to present (the broker refuses the handshake; health says why).
+  return Object.defineProperties(fixed, {
+    cert: { enumerable: true, get: () => auth.current()?.tls?.cert },
+    key: { enumerable: true, get: () => auth.current()?.tls?.key },
+  });
 }
 
 /** Options every platformatic client (admin, producer, consumer) shares, built from our config in one place. */
@@ -52,7 +70,7 @@ export function baseClientOptions(config: Config, role: string, auth?: SaslAuth)
     connectTimeout: kafka.connectTimeoutMs,
     requestTimeout: kafka.requestTimeoutMs,
     ...(protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL' ? { sasl: saslOptions(config, auth) } : {}),
-    ...(protocol === 'SSL' || protocol === 'SASL_SSL' ? { tls: tlsOptions(config), ...(kafka.tls.serverName === undefined ? {} : { tlsServerName: kafka.tls.serverName }) } : {}),
+    ...(protocol === 'SSL' || protocol === 'SASL_SSL' ? { tls: tlsOptions(config, auth), ...(kafka.tls.serverName === undefined ? {} : { tlsServerName: kafka.tls.serverName }) } : {}),
   };
 }
 

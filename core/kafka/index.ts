@@ -23,6 +23,7 @@ export type { ReaderPort } from './reader-port.ts';
 export { saslEnabled, weakAcksWarning } from './client-options.ts';
 export { probeCredentials } from './probe.ts';
 export { RotatingProducer } from './rotating-producer.ts';
+export { RotatingCluster, RotatingReader } from './rotating-clients.ts';
 /** Prefix of the group id the reader's client carries but never joins; tests check no such group ever shows up on the brokers. */
 export { readerGroupIdPrefix } from './platformatic-reader.ts';
 

@@ -1,13 +1,14 @@
 import { Admin } from '@platformatic/kafka';
 import type { Config } from '../config/schema.ts';
 import { classifyKafkaError } from './classify.ts';
-import { baseClientOptions } from './client-options.ts';
+import { baseClientOptions, type SaslAuth } from './client-options.ts';
 
 /**
- * Proves that credentials authenticate at the brokers: a throwaway admin client makes one metadata round trip.
+ * Proves that credentials authenticate at the brokers (a SASL login, or an mTLS handshake with a client certificate):
+ * a throwaway admin client makes one metadata round trip.
  * A new SCRAM user reaches every broker asynchronously, so this retries with backoff up to `withinMs`.
  */
-export async function probeCredentials(config: Config, creds: { username: string; password: string }, withinMs = 30_000): Promise<void> {
+export async function probeCredentials(config: Config, creds: NonNullable<ReturnType<SaslAuth['current']>>, withinMs = 30_000): Promise<void> {
   const until = Date.now() + withinMs;
   let delay = 200;
   for (;;) {

@@ -1,9 +1,14 @@
-/** SASL credentials for Kafka, with where they came from and, for leased ones, when they stop being valid. */
+/**
+ * Kafka credentials, with where they came from and, for leased ones, when they stop being valid: a SASL user and
+ * password, or (source `pki`) an mTLS client certificate, whose CN is `username` and whose PEMs are in `tls`.
+ */
 export interface Credentials {
   username: string;
   password: string;
-  /** `env`, `file` (static config), `vault-lease` (dynamic secret) or `vault-kv` (KV v2 secret). */
-  source: 'config' | 'vault-lease' | 'vault-kv';
+  /** `config` (env or file), `vault-lease` (dynamic secret), `vault-kv` (KV v2 secret) or `pki` (PKI certificate). */
+  source: 'config' | 'vault-lease' | 'vault-kv' | 'pki';
+  /** The client certificate (PEM, with its chain) and its private key (PEM), for source `pki`. */
+  tls?: { cert: string; key: string };
   leaseId?: string;
   /** Epoch ms after which the broker may reject them (lease end); undefined when unknown or unlimited. */
   expiresAt?: number;

@@ -103,6 +103,17 @@ export class VaultClient {
     };
   }
 
+  /** A write that returns a secret (e.g. `pki/issue/<role>`, which answers with a certificate and, with generate_lease, a lease). */
+  async writeSecret(path: string, body: Record<string, unknown>): Promise<SecretRead> {
+    const res = await this.#call('write', path, () => this.#client.write(path, body)) as { data: Record<string, unknown>; lease_id?: string; lease_duration?: number; renewable?: boolean };
+    return {
+      data: res.data ?? {},
+      ...(res.lease_id ? { leaseId: res.lease_id } : {}),
+      leaseDurationS: res.lease_duration ?? 0,
+      renewable: res.renewable === true,
+    };
+  }
+
   async renewLease(leaseId: string): Promise<{ leaseDurationS: number }> {
     const res = await this.#call('lease renewal', `sys/leases/renew (${leaseId})`, () => this.#client.renew({ lease_id: leaseId })) as { lease_duration: number };
     return { leaseDurationS: res.lease_duration };

@@ -1,25 +1,14 @@
-import type { Logger } from '../logger.ts';
-import { PluginError, isPluginError } from '../errors.ts';
+import { PluginError } from '../errors.ts';
 import type { CredentialSource, CredentialStatus, Credentials } from './credentials.ts';
-import type { SecretRead, TokenInfo, VaultClient } from './vault-client.ts';
+import { afterRenewal, leaseAction, leaseTiming, RenewalLoop, switchCredentials, VaultToken, type LeaseSourceOptions, type LeaseTiming } from './lease-schedule.ts';
+import type { SecretRead, VaultClient } from './vault-client.ts';
 
-export interface VaultSourceOptions {
+export interface VaultSourceOptions extends LeaseSourceOptions {
   client: VaultClient;
   path: string;
   /** Re-read interval for KV secrets (no lease to watch). */
   kvRefreshMs: number;
-  /** Act this long before a token or lease expires. */
-  marginMs: number;
-  log: Logger;
-  /** Told every secret value it receives, so that logs can never show it. */
-  onSecret?: (secret: string) => void;
-  /** Observers for metrics. */
-  events?: { renewal?(kind: 'token' | 'lease', ok: boolean): void; rotation?(): void };
-  now?: () => number;
-  tickMs?: number;
 }
-
-const maxBackoffMs = 30_000;
 
 /**
  * Kafka credentials from Vault/OpenBao: a dynamic secret (username/password with a lease) or a KV v2 secret.
@@ -34,22 +23,24 @@ export class VaultCredentialSource implements CredentialSource {
   readonly #listeners: ((next: Credentials, previous: Credentials | undefined) => Promise<void>)[] = [];
   #verify: (next: Credentials) => Promise<void> = () => Promise.resolve();
   #current: Credentials | undefined;
-  #token: { expiresAt: number; renewAt: number; renewable: boolean } | undefined;
-  #lease: { renewAt: number; renewable: boolean } | undefined;
+  readonly #token: VaultToken;
+  readonly #loop: RenewalLoop;
+  #lease: LeaseTiming | undefined;
   #kvNextRead = 0;
-  #error: string | undefined;
-  #retryAt = 0;
-  #failures = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #busy = false;
   #closed = false;
-  #started: Promise<void> | undefined;
   #forceFetch = false;
   #lastForced = 0;
 
   constructor(options: VaultSourceOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    const now = this.#now;
+    this.#token = new VaultToken(options.client, { marginMs: options.marginMs, log: options.log, now, onRenewal: (ok) => options.events?.renewal?.('token', ok) });
+    this.#loop = new RenewalLoop(() => this.#due(), { tickMs: options.tickMs ?? 1_000, now, log: options.log, token: this.#token, what: 'vault credential refresh failed' });
+  }
+
+  get #error(): string | undefined {
+    return this.#loop.error;
   }
 
   current(): Credentials | undefined {
@@ -78,19 +69,13 @@ export class VaultCredentialSource implements CredentialSource {
 
   /** Idempotent: later calls share the first one's initial fetch. */
   start(): Promise<void> {
-    this.#started ??= (async () => {
-      await this.#tick();
-      if (this.#closed) return;
-      this.#timer = setInterval(() => void this.#tick(), this.#o.tickMs ?? 1_000);
-      this.#timer.unref();
-    })();
-    return this.#started;
+    return this.#loop.start();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#timer);
+    this.#loop.close();
     const leaseId = this.#current?.leaseId;
     if (leaseId !== undefined) {
       await this.#o.client.revokeLease(leaseId).then(
@@ -107,52 +92,19 @@ export class VaultCredentialSource implements CredentialSource {
     this.#lastForced = now;
     this.#o.log.warn({ username: this.#current.username }, 'the broker rejected the Kafka credentials; fetching them again');
     this.#forceFetch = true;
-    void this.#tick();
+    void this.#loop.tick();
   }
 
   /** Runs the renewal checks now (the timer runs them every tick); honours the retry backoff after a failure. */
   refresh(): Promise<void> {
-    return this.#tick();
+    return this.#loop.tick();
   }
 
-  /** One pass over everything that may be due; never two at once. */
-  async #tick(): Promise<void> {
-    if (this.#busy || this.#closed || this.#now() < this.#retryAt) return;
-    this.#busy = true;
-    try {
-      await this.#due();
-      this.#error = undefined;
-      this.#failures = 0;
-    } catch (err) {
-      this.#failures++;
-      this.#error = (err as Error).message;
-      // 403: Vault no longer honours the token (revoked, or a restarted or restored server that lost it). Log in again
-      // at the next attempt rather than renew a dead token until the end of the TTL it was issued with.
-      if (isPluginError(err) && err.code === 'PERMISSION_DENIED') this.#token = undefined;
-      this.#retryAt = this.#now() + Math.min(maxBackoffMs, 500 * 2 ** this.#failures);
-      this.#o.log.warn({ error: this.#error, retry_in_ms: this.#retryAt - this.#now() }, 'vault credential refresh failed');
-    } finally {
-      this.#busy = false;
-    }
-  }
-
+  /** One pass over everything that may be due (the loop never runs two at once). */
   async #due(): Promise<void> {
-    const now = this.#now();
     const margin = this.#o.marginMs;
-    let freshLogin = false;
-    if (this.#token === undefined || this.#token.expiresAt - now <= margin) {
-      this.#setToken(await this.#o.client.login());
-      freshLogin = true;
-      this.#o.log.info({ ttl_s: Math.round((this.#token!.expiresAt - now) / 1000) }, 'vault login');
-    } else if (this.#token.renewable && now >= this.#token.renewAt) {
-      try {
-        this.#setToken(await this.#o.client.renewToken());
-        this.#o.events?.renewal?.('token', true);
-      } catch (err) {
-        this.#o.events?.renewal?.('token', false);
-        throw err;
-      }
-    }
+    const freshLogin = await this.#token.ensure();
+    const now = this.#now();
     const c = this.#current;
     if (c === undefined || (freshLogin && c.leaseId !== undefined)) return this.#fetch();
     if (this.#forceFetch) {
@@ -164,18 +116,19 @@ export class VaultCredentialSource implements CredentialSource {
       return;
     }
     if (c.leaseId !== undefined && this.#lease !== undefined) {
-      if (c.expiresAt !== undefined && c.expiresAt - now <= margin) return this.#fetch();
-      if (now >= this.#lease.renewAt) {
-        if (!this.#lease.renewable) return this.#fetch();
+      const action = leaseAction(this.#lease, now, margin);
+      if (action === 'replace') return this.#fetch();
+      if (action === 'renew') {
         const renewed = await this.#o.client.renewLease(c.leaseId).catch((err: unknown) => {
           this.#o.events?.renewal?.('lease', false);
           throw err;
         });
         this.#o.events?.renewal?.('lease', true);
-        c.expiresAt = now + renewed.leaseDurationS * 1000;
-        this.#lease.renewAt = now + (renewed.leaseDurationS * 1000) / 2;
+        const { timing, capped } = afterRenewal(now, renewed.leaseDurationS, 0.5, margin);
+        this.#lease = timing;
+        c.expiresAt = timing.expiresAt;
         // Renewal capped by the lease's max TTL: replace the credentials before they run out.
-        if (renewed.leaseDurationS * 1000 <= 2 * margin) return this.#fetch();
+        if (capped) return this.#fetch();
       }
     } else if (c.leaseId === undefined && now >= this.#kvNextRead) {
       const read = await this.#o.client.readSecret(this.#o.path);
@@ -198,17 +151,19 @@ export class VaultCredentialSource implements CredentialSource {
   async #switch(next: Credentials, read?: SecretRead): Promise<void> {
     const previous = this.#current;
     this.#o.log.info({ username: next.username, lease_id: next.leaseId, version: next.version, previous_username: previous?.username }, previous === undefined ? 'kafka credentials obtained' : 'kafka credentials rotating');
-    if (previous !== undefined) await this.#verify(next);
-    this.#current = next;
-    this.#lease = read?.leaseId === undefined ? undefined : { renewAt: this.#now() + (read.leaseDurationS * 1000) / 2, renewable: read.renewable };
-    if (previous !== undefined) for (const listener of this.#listeners) await listener(next, previous);
-    if (previous !== undefined) this.#o.events?.rotation?.();
-    if (previous?.leaseId !== undefined && previous.leaseId !== next.leaseId) {
-      await this.#o.client.revokeLease(previous.leaseId).then(
-        () => this.#o.log.info({ lease_id: previous.leaseId, username: previous.username }, 'previous vault lease revoked'),
-        (err: unknown) => this.#o.log.warn({ lease_id: previous.leaseId, error: (err as Error).message }, 'previous vault lease revocation failed'),
-      );
-    }
+    await switchCredentials(previous, next, {
+      verify: this.#verify,
+      makeCurrent: () => {
+        this.#current = next;
+        this.#lease = read?.leaseId === undefined ? undefined : leaseTiming(this.#now(), read.leaseDurationS * 1000, read.renewable, 0.5);
+      },
+      listeners: this.#listeners,
+      onRotated: () => this.#o.events?.rotation?.(),
+      revoke: (c, why) => this.#o.client.revokeLease(c.leaseId!).then(
+        () => this.#o.log.info({ lease_id: c.leaseId, username: c.username }, why === 'previous' ? 'previous vault lease revoked' : 'unverified vault lease revoked'),
+        (err: unknown) => this.#o.log.warn({ lease_id: c.leaseId, error: (err as Error).message }, `${why} vault lease revocation failed`),
+      ),
+    });
   }
 
   #credentialsOf(read: SecretRead): Credentials {
@@ -225,12 +180,5 @@ export class VaultCredentialSource implements CredentialSource {
       ...(leased ? { leaseId: read.leaseId, expiresAt: this.#now() + read.leaseDurationS * 1000 } : {}),
       version: leased ? read.leaseId! : `kv-${read.kvVersion ?? 0}`,
     };
-  }
-
-  #setToken(info: TokenInfo): void {
-    const now = this.#now();
-    // A ttl of 0 is a root or periodic-less token that never expires.
-    const ttlMs = info.ttlS === 0 ? Number.MAX_SAFE_INTEGER / 2 : info.ttlS * 1000;
-    this.#token = { expiresAt: now + ttlMs, renewAt: now + ttlMs / 2, renewable: info.renewable };
   }
 }

@@ -22,11 +22,9 @@ DEFAULT_FILES=(
   test/integration/testcontainers.test.ts
   test/integration/queue-publish.test.ts
   test/integration/queue-consume.test.ts
-  test/integration/stream-tail.test.ts
   test/integration/stream-query.test.ts
   test/integration/security-sasl.test.ts
   test/integration/openbao.test.ts
-  test/integration/security-vault.test.ts
 )
 # One per run: two runs at once in one checkout must not remove or stop each other's API.
 PODMAN_SOCKET="${TC_CACHE}/podman-$$.sock"

@@ -13,8 +13,8 @@ const until = async (ok: () => boolean, ms: number) => {
   return ok();
 };
 
-/** CI: ten kills. Soak (PRISM_FAULTS_LOAD_SECONDS): kills go on for that long. */
-const minKills = 10;
+/** CI: six kills (each about 14 s: restart, rejoin, 100 acks). Soak (PRISM_FAULTS_LOAD_SECONDS): kills go on for that long. */
+const minKills = 6;
 const phaseSeconds = loadSeconds(20);
 /** Consumer acks the restarted plugin must have answered before it is killed again: the kill lands mid-consume. */
 const acksBeforeKill = 100;
