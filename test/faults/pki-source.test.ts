@@ -81,4 +81,34 @@ describe('PkiCredentialSource on a real OpenBao', () => {
     expect((await leaseState(bao.admin, last.leaseId!)).live).toBe(false);
     expect(await revokedSerials(bao.admin, pki.mount)).toContain(last.version);
   }, 60_000);
+  it('on a short-lived token: renews it at half life, logs in again at its max TTL and replaces the certificate whose lease died with it', async () => {
+    // Token 4 s (renewed at ~2 s), max 10 s: within ~12 s the source must renew, log in again and reissue.
+    const role = await pkiAppRole(bao.admin, `pki-token-${Date.now()}`, pki.mount, pki.role, { token_ttl: '4s', token_max_ttl: '10s' });
+    const config = loadConfig({ env: { VAULT_ENABLED: 'true', VAULT_ADDR: bao.addr, VAULT_AUTH_METHOD: 'approle', VAULT_ROLE_ID: role.roleId, VAULT_SECRET_ID: role.secretId, VAULT_PKI_ROLE: pki.role, VAULT_PKI_COMMON_NAME: CN } });
+    const renewals: ['token' | 'lease', boolean][] = [];
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+    const source = new PkiCredentialSource({
+      client: new VaultClient(config.vault), mount: pki.mount, role: pki.role, commonName: CN, ttlMs: 30_000,
+      renewFraction: 0.9, marginMs: 1_000, log, tickMs: 200, events: { renewal: (kind, ok) => void renewals.push([kind, ok]) },
+    });
+    try {
+      await source.start();
+      const first = source.current()!;
+      const until = Date.now() + 20_000;
+      while (source.current()?.leaseId === first.leaseId && Date.now() < until) await sleep(200);
+      const second = source.current()!;
+      // Renewed for real (OpenBao answered the renew-self), then a second login once the max TTL was near.
+      expect(renewals.filter(([k, ok]) => k === 'token' && ok).length).toBeGreaterThanOrEqual(1);
+      expect(lines.filter((l) => l.includes('"msg":"vault login"')).length).toBeGreaterThanOrEqual(2);
+      // The first certificate's lease was the old token's: replaced well before the certificate's own 30 s end.
+      expect(second.leaseId).not.toBe(first.leaseId);
+      expect(second.expiresAt! - first.expiresAt!).toBeGreaterThan(0);
+      expect((await leaseState(bao.admin, first.leaseId!)).live).toBe(false);
+      expect((await leaseState(bao.admin, second.leaseId!)).live).toBe(true);
+      expect(source.status()).toMatchObject({ valid: true, source: 'pki' });
+    } finally {
+      await source.close();
+    }
+  }, 60_000);
 });
