@@ -22,10 +22,12 @@ export function createCredentialSource(config: Config, log: Logger, scrubber: Se
       rotation: () => metrics.rotations.inc(),
     },
   };
+  const onSecret = (secret: string) => scrubber.add(secret);
+  const client = new VaultClient(config.vault, onSecret);
   if (config.vault.pkiRole !== undefined) {
     return new PkiCredentialSource({
-      client: new VaultClient(config.vault, (secret) => scrubber.add(secret)),
-      onSecret: (secret) => scrubber.add(secret),
+      client,
+      onSecret,
       mount: config.vault.pkiMount,
       role: config.vault.pkiRole,
       commonName: config.vault.pkiCommonName!,
@@ -36,14 +38,13 @@ export function createCredentialSource(config: Config, log: Logger, scrubber: Se
       ...events,
     });
   }
-  const source = new VaultCredentialSource({
-    client: new VaultClient(config.vault, (secret) => scrubber.add(secret)),
-    onSecret: (secret) => scrubber.add(secret),
+  return new VaultCredentialSource({
+    client,
+    onSecret,
     path: config.vault.path!,
     kvRefreshMs: config.vault.kvRefreshMs,
     marginMs: config.vault.renewMarginMs,
     log: log.child({ component: 'vault' }),
     ...events,
   });
-  return source;
 }

@@ -23,6 +23,18 @@ export interface SecretRead {
   kvVersion?: number;
 }
 
+/** A secret as Vault answers it: its data and, for a leased one, the lease. */
+type SecretResponse = { data: Record<string, unknown>; lease_id?: string; lease_duration?: number; renewable?: boolean };
+
+function secretRead(res: SecretResponse): SecretRead {
+  return {
+    data: res.data ?? {},
+    ...(res.lease_id ? { leaseId: res.lease_id } : {}),
+    leaseDurationS: res.lease_duration ?? 0,
+    renewable: res.renewable === true,
+  };
+}
+
 /**
  * The only place that talks to Vault/OpenBao (node-vault). Every error becomes a PluginError naming the address and
  * path; tokens and secret ids never appear in messages.
@@ -90,28 +102,19 @@ export class VaultClient {
   }
 
   async readSecret(path: string): Promise<SecretRead> {
-    const res = await this.#call('read', path, () => this.#client.read(path)) as { data: Record<string, unknown>; lease_id?: string; lease_duration?: number; renewable?: boolean };
+    const res = await this.#call('read', path, () => this.#client.read(path)) as SecretResponse;
     // KV v2 wraps the secret: { data: { data: {...}, metadata: { version } } }.
     const inner = res.data?.data;
     const isKv2 = inner !== null && typeof inner === 'object' && typeof res.data.metadata === 'object';
     return {
-      data: isKv2 ? inner as Record<string, unknown> : res.data,
-      ...(res.lease_id ? { leaseId: res.lease_id } : {}),
-      leaseDurationS: res.lease_duration ?? 0,
-      renewable: res.renewable === true,
-      ...(isKv2 ? { kvVersion: (res.data.metadata as { version?: number }).version ?? 0 } : {}),
+      ...secretRead(res),
+      ...(isKv2 ? { data: inner as Record<string, unknown>, kvVersion: (res.data.metadata as { version?: number }).version ?? 0 } : {}),
     };
   }
 
   /** A write that returns a secret (e.g. `pki/issue/<role>`, which answers with a certificate and, with generate_lease, a lease). */
   async writeSecret(path: string, body: Record<string, unknown>): Promise<SecretRead> {
-    const res = await this.#call('write', path, () => this.#client.write(path, body)) as { data: Record<string, unknown>; lease_id?: string; lease_duration?: number; renewable?: boolean };
-    return {
-      data: res.data ?? {},
-      ...(res.lease_id ? { leaseId: res.lease_id } : {}),
-      leaseDurationS: res.lease_duration ?? 0,
-      renewable: res.renewable === true,
-    };
+    return secretRead(await this.#call('write', path, () => this.#client.write(path, body)) as SecretResponse);
   }
 
   async renewLease(leaseId: string): Promise<{ leaseDurationS: number }> {
